@@ -1,0 +1,48 @@
+# Conclave: a thin wrapper over CMake presets. Every target first makes sure
+# the Debian packages are installed (scripts/install-deps is idempotent), so on
+# a fresh Debian 12 machine `make demo` and `make test` are the whole set-up.
+
+FUZZ_SECONDS ?= 60
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps build test test-asan test-tsan demo bench fuzz fuzz-build clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS)
+
+test: build
+	@ctest --preset release
+
+test-asan: deps
+	@cmake --preset asan-ubsan >/dev/null
+	@cmake --build --preset asan-ubsan -j $(JOBS)
+	@ctest --preset asan-ubsan
+
+test-tsan: deps
+	@cmake --preset tsan >/dev/null
+	@cmake --build --preset tsan -j $(JOBS)
+	@ctest --preset tsan
+
+demo: build
+	@scripts/demo
+
+bench: build
+	@build/bin/crypto_bench --benchmark_counters_tabular=true
+
+fuzz-build: deps
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS)
+
+# Runs every libFuzzer target for FUZZ_SECONDS each, starting from the
+# checked-in seed corpus (new inputs go to build/fuzz/corpus, not the tree).
+fuzz: fuzz-build
+	@scripts/run-fuzzers $(FUZZ_SECONDS)
+
+clean:
+	rm -rf build
