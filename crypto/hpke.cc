@@ -286,6 +286,17 @@ StatusOr<HpkeSenderContext> HpkeSenderContext::SetupBase(HpkeAead aead,
   return FromEncapsulation(aead, std::move(e), info);
 }
 
+StatusOr<HpkeSenderContext> HpkeSenderContext::SetupBaseWithEphemeral(
+    HpkeAead aead, ByteSpan pk_r, ByteSpan info, const Scalar& sk_e) {
+  CONCLAVE_RETURN_IF_ERROR(ToAeadAlgorithm(aead).status());
+  if (sk_e.IsZero()) {
+    return InvalidArgumentError("HPKE ephemeral private key is zero");
+  }
+  CONCLAVE_ASSIGN_OR_RETURN(DhkemP256Encapsulation e,
+                            EncapWithEphemeral(pk_r, sk_e));
+  return FromEncapsulation(aead, std::move(e), info);
+}
+
 StatusOr<HpkeSenderContext> HpkeSenderContext::SetupBaseWithIkmForTesting(
     HpkeAead aead, ByteSpan pk_r, ByteSpan info, ByteSpan ikm_e) {
   CONCLAVE_RETURN_IF_ERROR(ToAeadAlgorithm(aead).status());

@@ -134,6 +134,14 @@ class HpkeSenderContext : public HpkeContextBase {
   // SetupBaseS (RFC 9180 §5.1.1) with a random ephemeral key.
   static StatusOr<HpkeSenderContext> SetupBase(HpkeAead aead, ByteSpan pk_r,
                                                ByteSpan info);
+  // SetupBaseS with a caller-chosen ephemeral private key sk_e, which must be
+  // fresh and uniformly random for every call. For protocols that need the
+  // ephemeral scalar afterwards (the sender proof of brief §2 proves
+  // knowledge of sk_e = log_G(enc)). INVALID_ARGUMENT if sk_e is zero.
+  static StatusOr<HpkeSenderContext> SetupBaseWithEphemeral(HpkeAead aead,
+                                                            ByteSpan pk_r,
+                                                            ByteSpan info,
+                                                            const Scalar& sk_e);
   // SetupBaseS with the ephemeral key DeriveKeyPair(ikm_e). Tests only.
   static StatusOr<HpkeSenderContext> SetupBaseWithIkmForTesting(HpkeAead aead,
                                                                 ByteSpan pk_r,

@@ -369,6 +369,33 @@ TEST(HpkeVectors, P256TagKnownAnswer) {
   EXPECT_EQ(H(file_key), kTagFileKey);
 }
 
+// SetupBaseWithEphemeral with the private key DeriveKeyPair(ikm_e) gives
+// exactly the pinned p256tag vector above (same enc, same ciphertext).
+TEST(HpkeVectors, SetupBaseWithEphemeralMatchesIkmPath) {
+  ASSERT_OK_AND_ASSIGN(DhkemP256KeyPair r,
+                       DhkemP256DeriveKeyPair(Hex(kTagIkmR)));
+  ASSERT_OK_AND_ASSIGN(DhkemP256KeyPair e,
+                       DhkemP256DeriveKeyPair(Hex(kTagIkmE)));
+  ASSERT_OK_AND_ASSIGN(
+      HpkeSenderContext sender,
+      HpkeSenderContext::SetupBaseWithEphemeral(
+          HpkeAead::kChaCha20Poly1305, r.public_key, AsBytes(kTagInfo),
+          e.private_key));
+  EXPECT_EQ(H(sender.enc()), kTagEnc);
+  EXPECT_EQ(H(e.public_key), kTagEnc);
+  ASSERT_OK_AND_ASSIGN(Bytes ct, sender.Seal({}, Hex(kTagFileKey)));
+  EXPECT_EQ(H(ct), kTagCt);
+
+  EXPECT_EQ(CodeOf(HpkeSenderContext::SetupBaseWithEphemeral(
+                HpkeAead::kChaCha20Poly1305, r.public_key, AsBytes(kTagInfo),
+                Scalar())),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf(HpkeSenderContext::SetupBaseWithEphemeral(
+                HpkeAead::kChaCha20Poly1305, Hex("04"), AsBytes(kTagInfo),
+                e.private_key)),
+            StatusCode::kInvalidArgument);
+}
+
 // ---- Round trips and failures with the ChaCha20-Poly1305 suite ----
 
 constexpr HpkeAead kChaCha = HpkeAead::kChaCha20Poly1305;

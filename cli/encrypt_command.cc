@@ -1,0 +1,234 @@
+#include "cli/encrypt_command.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <cxxopts.hpp>
+#include <iostream>
+#include <memory>
+
+#include "age/age.h"
+#include "age/parallel_stream.h"
+#include "age/submission.h"
+#include "cli/output_file.h"
+#include "cli/progress.h"
+
+namespace conclave::cli {
+
+namespace {
+
+constexpr char kEncryptHelpFooter[] = R"(
+RECIPIENT is the consortium key: an age1tag1... string, or the path of a file
+whose first line is one (consortium.pub). The output is an age v1 file with a
+p256tag stanza to that key and the sender-proof stanza Conclave requires; any
+age client that has the consortium's identity could read it, but only a quorum
+of member organisations can decrypt it.
+
+--exclude ORG names an organisation (by its numeric id) whose editors must not
+take part in decrypting this submission; repeat it for several. Organisation
+names and the m - t limit need the consortium roster, which this version does
+not read yet (there is no --roster option): the daemon enforces the limit when
+the submission arrives.
+
+With -o the output appears only when it is complete (written to a temporary
+file next to it, synced, then renamed); on any error, or Ctrl-C, nothing is
+left. Without -o the submission goes to stdout (refused if stdout is a
+terminal, unless --armor).
+
+Examples:
+  conclave encrypt --to consortium.pub -o leak.age documents.zip
+  conclave encrypt --to age1tag1qf... --exclude 3 --exclude 7 -o tip.age tip.txt
+  tar c docs/ | conclave encrypt --to consortium.pub --armor > docs.age.txt
+)";
+
+void PrintError(const std::string& msg) {
+  std::fprintf(stderr, "conclave encrypt: %s\n", msg.c_str());
+}
+
+int Fail(const Status& s) {
+  PrintError(UserMessage(s));
+  return ExitCodeFor(s);
+}
+
+// Owns an input descriptor (stdin is not closed).
+struct Input {
+  int fd = -1;
+  bool owned = false;
+  std::optional<uint64_t> size;  // known for regular files
+  ~Input() {
+    if (owned && fd >= 0) close(fd);
+  }
+};
+
+StatusOr<std::unique_ptr<Input>> OpenInput(
+    const std::optional<std::string>& path) {
+  auto in = std::make_unique<Input>();
+  if (!path || *path == "-") {
+    in->fd = STDIN_FILENO;
+  } else {
+    in->fd = open(path->c_str(), O_RDONLY | O_CLOEXEC);
+    if (in->fd < 0) {
+      return age::AgeError(age::ErrorKind::kIo, "cannot open input " + *path +
+                                                    ": " + std::strerror(errno));
+    }
+    in->owned = true;
+  }
+  struct stat st;
+  if (fstat(in->fd, &st) == 0) {
+    if (S_ISDIR(st.st_mode)) {
+      return age::AgeError(age::ErrorKind::kIo,
+                           "input " + path.value_or("-") + " is a directory");
+    }
+    if (S_ISREG(st.st_mode)) in->size = static_cast<uint64_t>(st.st_size);
+  }
+  return in;
+}
+
+// The header (through armor if asked) and the parallel STREAM payload.
+Status WriteSubmission(const age::SubmissionRecipient& recipient,
+                       age::Reader& in, age::Writer& out, bool armor,
+                       const age::ParallelStreamOptions& stream_options) {
+  const SecretBytes file_key = age::GenerateFileKey();
+  CONCLAVE_ASSIGN_OR_RETURN(std::vector<age::Stanza> stanzas,
+                            recipient.Wrap(file_key));
+  CONCLAVE_ASSIGN_OR_RETURN(age::Header header,
+                            age::BuildHeader(std::move(stanzas), file_key));
+  if (!armor) {
+    CONCLAVE_RETURN_IF_ERROR(out.Write(header.bytes));
+    return age::EncryptPayloadParallel(file_key, in, out, stream_options);
+  }
+  age::ArmorWriter armored(out);
+  CONCLAVE_RETURN_IF_ERROR(armored.Write(header.bytes));
+  CONCLAVE_RETURN_IF_ERROR(
+      age::EncryptPayloadParallel(file_key, in, armored, stream_options));
+  return armored.Finish();
+}
+
+}  // namespace
+
+int RunEncrypt(const EncryptArgs& args) {
+  // Everything about the arguments is checked before any file is touched.
+  std::vector<uint32_t> excluded;
+  for (const std::string& e : args.exclude) {
+    StatusOr<uint32_t> id = age::ParseOrgId(e);
+    if (!id.ok()) {
+      PrintError("--exclude '" + e +
+                 "': an organisation id is a decimal number from 1 to "
+                 "4294967295 without sign or leading zeros");
+      return kExitUsage;
+    }
+    if (std::find(excluded.begin(), excluded.end(), *id) != excluded.end()) {
+      PrintError("--exclude " + e + " given twice");
+      return kExitUsage;
+    }
+    excluded.push_back(*id);
+  }
+  StatusOr<Point> key = age::ReadRecipientArgument(args.recipient);
+  if (!key.ok()) return Fail(key.status());
+  StatusOr<age::SubmissionRecipient> recipient =
+      age::SubmissionRecipient::Create(*key, std::move(excluded));
+  if (!recipient.ok()) return Fail(recipient.status());
+
+  StatusOr<std::unique_ptr<Input>> input = OpenInput(args.input);
+  if (!input.ok()) return Fail(input.status());
+  if (!args.output && !args.armor && isatty(STDOUT_FILENO)) {
+    PrintError(
+        "refusing to write a binary file to a terminal; use -o FILE, "
+        "redirect stdout, or --armor");
+    return kExitUsage;
+  }
+
+  std::unique_ptr<OutputFile> file;
+  if (args.output && *args.output != "-") {
+    StatusOr<std::unique_ptr<OutputFile>> f = OutputFile::Create(*args.output);
+    if (!f.ok()) return Fail(f.status());
+    file = std::move(f).value();
+  }
+  age::FdWriter stdout_writer(STDOUT_FILENO);
+  age::Writer& out = file ? file->writer() : stdout_writer;
+
+  ProgressBar bar("encrypting", (*input)->size,
+                  !args.quiet && WantProgress((*input)->size));
+  age::ParallelStreamOptions stream_options;
+  stream_options.threads = args.threads;
+  stream_options.progress = [&bar](uint64_t n) { bar.Update(n); };
+
+  age::FdReader reader((*input)->fd);
+  Status s = WriteSubmission(*recipient, reader, out, args.armor,
+                             stream_options);
+  bar.Finish();
+  if (s.ok() && file) s = file->Commit();
+  // On error `file`'s destructor removes the temporary file.
+  if (!s.ok()) return Fail(s);
+  return kExitOk;
+}
+
+int EncryptMain(int argc, char** argv) {
+  cxxopts::Options options(
+      "conclave encrypt",
+      "Encrypt a file (or stdin) as a Conclave submission to the consortium "
+      "key.");
+  options.custom_help("--to RECIPIENT [--exclude ORG]... [-o OUT] [--armor]")
+      .positional_help("[IN]")
+      .show_positional_help();
+  EncryptArgs args;
+  options.add_options()
+      ("t,to", "consortium key: age1tag1... or a file whose first line is one",
+       cxxopts::value<std::string>(), "RECIPIENT")
+      ("x,exclude",
+       "exclude an organisation (numeric id) from decrypting; repeatable",
+       cxxopts::value<std::vector<std::string>>(), "ORG")
+      ("o,output", "write here (default: stdout)",
+       cxxopts::value<std::string>(), "OUT")
+      ("a,armor", "ASCII-armored output (PEM-style text)")
+      ("q,quiet", "no progress bar")
+      ("threads", "encryption threads (default: all cores)",
+       cxxopts::value<unsigned>(), "N")
+      ("h,help", "this help");
+  options.add_options("positional")
+      ("in", "input file (default: stdin)", cxxopts::value<std::string>());
+  options.parse_positional({"in"});
+  try {
+    const cxxopts::ParseResult r = options.parse(argc, argv);
+    if (r.count("help")) {
+      std::printf("%s%s\n%s", options.help({""}).c_str(), kEncryptHelpFooter,
+                  ExitCodeHelp());
+      return kExitOk;
+    }
+    if (!r.count("to")) {
+      PrintError("--to RECIPIENT is required (see conclave encrypt --help)");
+      return kExitUsage;
+    }
+    args.recipient = r["to"].as<std::string>();
+    if (r.count("exclude")) {
+      args.exclude = r["exclude"].as<std::vector<std::string>>();
+    }
+    if (r.count("output")) args.output = r["output"].as<std::string>();
+    if (r.count("in")) args.input = r["in"].as<std::string>();
+    args.armor = r.count("armor") > 0;
+    args.quiet = r.count("quiet") > 0;
+    if (r.count("threads")) {
+      args.threads = r["threads"].as<unsigned>();
+      if (args.threads == 0 || args.threads > 256) {
+        PrintError("--threads must be between 1 and 256");
+        return kExitUsage;
+      }
+    }
+    if (!r.unmatched().empty()) {
+      PrintError("unexpected argument '" + r.unmatched().front() +
+                 "' (one input file at most)");
+      return kExitUsage;
+    }
+  } catch (const cxxopts::exceptions::exception& e) {
+    PrintError(std::string(e.what()) + " (see conclave encrypt --help)");
+    return kExitUsage;
+  }
+  return RunEncrypt(args);
+}
+
+}  // namespace conclave::cli
