@@ -34,6 +34,8 @@ demo: build
 
 bench: build
 	@build/bin/crypto_bench --benchmark_counters_tabular=true
+	@build/bin/stream_bench
+	@bench/age_side_by_side.sh build/bin
 
 fuzz-build: deps
 	@cmake --preset fuzz >/dev/null

@@ -1,5 +1,7 @@
 #include "age/parallel_stream.h"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
 #include <array>
 #include <condition_variable>
@@ -22,6 +24,23 @@ namespace {
 
 Status PayloadError(std::string m) {
   return AgeError(ErrorKind::kPayload, std::move(m));
+}
+
+// STREAM chunk nonce (C2SP age "Payload"): 11-byte big-endian counter ‖
+// last-chunk flag; the same as age/stream.cc's.
+std::array<uint8_t, kAeadNonceSize> ChunkNonce(uint64_t counter, bool last) {
+  std::array<uint8_t, kAeadNonceSize> n{};
+  for (int i = 0; i < 8; ++i) {
+    n[10 - i] = static_cast<uint8_t>(counter >> (8 * i));
+  }
+  n[11] = last ? 1 : 0;
+  return n;
+}
+
+// One per worker thread (the workers live for one pipeline run).
+StreamChunkCipher& WorkerCipher() {
+  static thread_local StreamChunkCipher cipher;
+  return cipher;
 }
 
 // A run of consecutive chunks. Each chunk has a slot of kEncryptedChunkSize
@@ -80,8 +99,8 @@ using ChunkFn = std::function<StatusOr<size_t>(
 // Reader (the calling thread), workers, ordered writer; see the header.
 class Pipeline {
  public:
-  Pipeline(const ParallelStreamOptions& options, size_t read_size,
-           ChunkFn fn, bool in_place)
+  Pipeline(const ParallelStreamOptions& options, size_t read_size, ChunkFn fn,
+           bool in_place)
       : options_(options),
         read_size_(read_size),
         fn_(std::move(fn)),
@@ -96,9 +115,11 @@ class Pipeline {
 
   Status Run(Reader& in, Writer& out) {
     unsigned threads = options_.threads;
-    if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+    if (threads == 0)
+      threads = std::max(1u, std::thread::hardware_concurrency());
     std::vector<std::thread> workers;
-    for (unsigned i = 0; i < threads; ++i) workers.emplace_back([this] { Work(); });
+    for (unsigned i = 0; i < threads; ++i)
+      workers.emplace_back([this] { Work(); });
     std::thread writer([this, &out] { WriteLoop(out); });
 
     ReadLoop(in);
@@ -205,9 +226,8 @@ class Pipeline {
       Batch* b;
       {
         std::unique_lock<std::mutex> l(mu_);
-        work_cv_.wait(l, [this] {
-          return aborted_ || reader_done_ || !work_.empty();
-        });
+        work_cv_.wait(
+            l, [this] { return aborted_ || reader_done_ || !work_.empty(); });
         if (aborted_ || work_.empty()) {
           if (aborted_ || reader_done_) return;
           continue;
@@ -299,6 +319,63 @@ class Pipeline {
 
 }  // namespace
 
+Status StreamChunkCipher::Seal(const SecretBytes& key, uint64_t counter,
+                               bool last, ByteSpan plaintext,
+                               std::span<uint8_t> out) {
+  CONCLAVE_RETURN_IF_ERROR(Init(key, counter, last, /*encrypt=*/1));
+  int len = 0;
+  const int n = static_cast<int>(plaintext.size());
+  if ((n > 0 && EVP_CipherUpdate(ctx_.get(), out.data(), &len, plaintext.data(),
+                                 n) != 1) ||
+      EVP_CipherFinal_ex(ctx_.get(), out.data() + n, &len) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx_.get(), EVP_CTRL_AEAD_GET_TAG, kAeadTagSize,
+                          out.data() + n) != 1) {
+    return OpenSslError("STREAM chunk seal");
+  }
+  return OkStatus();
+}
+
+StatusOr<bool> StreamChunkCipher::Open(const SecretBytes& key, uint64_t counter,
+                                       bool last, ByteSpan sealed,
+                                       std::span<uint8_t> out) {
+  CONCLAVE_RETURN_IF_ERROR(Init(key, counter, last, /*encrypt=*/0));
+  const size_t body = sealed.size() - kAeadTagSize;
+  uint8_t tag[kAeadTagSize];
+  std::copy(sealed.begin() + body, sealed.end(), tag);
+  int len = 0;
+  if ((body > 0 && EVP_CipherUpdate(ctx_.get(), out.data(), &len, sealed.data(),
+                                    static_cast<int>(body)) != 1) ||
+      EVP_CIPHER_CTX_ctrl(ctx_.get(), EVP_CTRL_AEAD_SET_TAG, kAeadTagSize,
+                          tag) != 1) {
+    return OpenSslError("STREAM chunk open");
+  }
+  if (EVP_CipherFinal_ex(ctx_.get(), out.data() + body, &len) != 1) {
+    ClearOpenSslErrors();
+    CleanseMemory(out.data(), body);  // unverified plaintext must not stay
+    return false;
+  }
+  return true;
+}
+
+Status StreamChunkCipher::Init(const SecretBytes& key, uint64_t counter,
+                               bool last, int encrypt) {
+  const auto nonce = ChunkNonce(counter, last);
+  if (!ctx_) {
+    ctx_.reset(EVP_CIPHER_CTX_new());
+    if (!ctx_ || EVP_CipherInit_ex(ctx_.get(), EVP_chacha20_poly1305(), nullptr,
+                                   nullptr, nullptr, encrypt) != 1) {
+      ctx_.reset();
+      return OpenSslError("STREAM cipher context");
+    }
+  }
+  // Same cipher: no fetch, only the key and nonce are set.
+  if (EVP_CipherInit_ex(ctx_.get(), nullptr, nullptr, key.data(), nonce.data(),
+                        encrypt) != 1) {
+    return OpenSslError("STREAM chunk init");
+  }
+  return OkStatus();
+}
+
 Status EncryptPayloadParallelWithNonce(const SecretBytes& file_key,
                                        ByteSpan nonce, Reader& in, Writer& out,
                                        const ParallelStreamOptions& options) {
@@ -309,14 +386,13 @@ Status EncryptPayloadParallelWithNonce(const SecretBytes& file_key,
   CONCLAVE_RETURN_IF_ERROR(out.Write(nonce));
   Pipeline p(
       options, kChunkSize,
-      [&key](uint64_t counter, bool last, std::span<uint8_t> slot,
-             size_t len, std::span<uint8_t>,
-             std::optional<size_t>*) -> StatusOr<size_t> {
+      [&key](uint64_t counter, bool last, std::span<uint8_t> slot, size_t len,
+             std::span<uint8_t>, std::optional<size_t>*) -> StatusOr<size_t> {
         // In place: the plaintext at the slot's start becomes the sealed
         // chunk (OpenSSL's ChaCha20-Poly1305 allows out == in).
-        CONCLAVE_RETURN_IF_ERROR(SealChunk(key, counter, last,
-                                           slot.first(len),
-                                           slot.first(len + kAeadTagSize)));
+        CONCLAVE_RETURN_IF_ERROR(
+            WorkerCipher().Seal(key, counter, last, slot.first(len),
+                                slot.first(len + kAeadTagSize)));
         return len + kAeadTagSize;
       },
       /*in_place=*/true);
@@ -343,10 +419,10 @@ Status DecryptPayloadParallel(const SecretBytes& file_key, Reader& in,
 
   // The same decisions, in the same order of precedence, as DecryptPayload,
   // so both report the same error after writing the same verified bytes.
-  auto open = [&key](uint64_t counter, bool at_eof, std::span<uint8_t> in,
-                     size_t n, std::span<uint8_t> out,
-                     std::optional<size_t>* output_then_fail)
-      -> StatusOr<size_t> {
+  auto open = [&key](
+                  uint64_t counter, bool at_eof, std::span<uint8_t> in,
+                  size_t n, std::span<uint8_t> out,
+                  std::optional<size_t>* output_then_fail) -> StatusOr<size_t> {
     if (n < kAeadTagSize) {
       return PayloadError(n == 0 ? "payload ends without a final chunk"
                                  : "payload chunk truncated");
@@ -355,9 +431,9 @@ Status DecryptPayloadParallel(const SecretBytes& file_key, Reader& in,
     const ByteSpan sealed = in.first(n);
     const std::span<uint8_t> plain = out.first(plain_len);
     auto try_open = [&](bool last) {
-      if (OpenChunk(key, counter, last, sealed, plain).ok()) return true;
-      ClearOpenSslErrors();
-      return false;
+      StatusOr<bool> ok =
+          WorkerCipher().Open(key, counter, last, sealed, plain);
+      return ok.ok() && *ok;
     };
     if (n < kEncryptedChunkSize) {
       // A short chunk can only be the final one (and the input has ended).

@@ -15,6 +15,7 @@
 
 #include "age/io.h"
 #include "base/secret_bytes.h"
+#include "crypto/openssl_util.h"
 
 namespace conclave::age {
 
@@ -28,6 +29,27 @@ struct ParallelStreamOptions {
   // Called from the writer thread with the total number of plaintext bytes
   // handled so far (after each batch is written). Must be cheap.
   std::function<void(uint64_t)> progress;
+};
+
+// One STREAM chunk at a time (what each worker runs): ChaCha20-Poly1305
+// (RFC 8439) under the payload key with the chunk's nonce, reusing one
+// OpenSSL context. SealChunk/OpenChunk (age/stream.h) make a context per
+// call, and OpenSSL 3.0 then fetches the cipher per chunk under a global
+// lock, which costs single-thread speed and serialises threads. Same bytes
+// as SealChunk/OpenChunk. Not thread-safe: one per thread.
+class StreamChunkCipher {
+ public:
+  // out: plaintext.size() + 16 bytes; may be the plaintext's own buffer.
+  Status Seal(const SecretBytes& payload_key, uint64_t counter, bool last,
+              ByteSpan plaintext, std::span<uint8_t> out);
+  // out: sealed.size() - 16 bytes (sealed.size() >= 16). False if the tag
+  // does not verify; out is wiped then.
+  StatusOr<bool> Open(const SecretBytes& payload_key, uint64_t counter,
+                      bool last, ByteSpan sealed, std::span<uint8_t> out);
+
+ private:
+  Status Init(const SecretBytes& key, uint64_t counter, bool last, int encrypt);
+  EvpCipherCtxPtr ctx_;
 };
 
 // Same output as EncryptPayload (fresh random nonce first, then STREAM).

@@ -73,8 +73,9 @@ StatusOr<std::unique_ptr<Input>> OpenInput(
   } else {
     in->fd = open(path->c_str(), O_RDONLY | O_CLOEXEC);
     if (in->fd < 0) {
-      return age::AgeError(age::ErrorKind::kIo, "cannot open input " + *path +
-                                                    ": " + std::strerror(errno));
+      return age::AgeError(
+          age::ErrorKind::kIo,
+          "cannot open input " + *path + ": " + std::strerror(errno));
     }
     in->owned = true;
   }
@@ -159,8 +160,8 @@ int RunEncrypt(const EncryptArgs& args) {
   stream_options.progress = [&bar](uint64_t n) { bar.Update(n); };
 
   age::FdReader reader((*input)->fd);
-  Status s = WriteSubmission(*recipient, reader, out, args.armor,
-                             stream_options);
+  Status s =
+      WriteSubmission(*recipient, reader, out, args.armor, stream_options);
   bar.Finish();
   if (s.ok() && file) s = file->Commit();
   // On error `file`'s destructor removes the temporary file.
@@ -177,21 +178,19 @@ int EncryptMain(int argc, char** argv) {
       .positional_help("[IN]")
       .show_positional_help();
   EncryptArgs args;
-  options.add_options()
-      ("t,to", "consortium key: age1tag1... or a file whose first line is one",
-       cxxopts::value<std::string>(), "RECIPIENT")
-      ("x,exclude",
-       "exclude an organisation (numeric id) from decrypting; repeatable",
-       cxxopts::value<std::vector<std::string>>(), "ORG")
-      ("o,output", "write here (default: stdout)",
-       cxxopts::value<std::string>(), "OUT")
-      ("a,armor", "ASCII-armored output (PEM-style text)")
-      ("q,quiet", "no progress bar")
-      ("threads", "encryption threads (default: all cores)",
-       cxxopts::value<unsigned>(), "N")
-      ("h,help", "this help");
-  options.add_options("positional")
-      ("in", "input file (default: stdin)", cxxopts::value<std::string>());
+  options.add_options()(
+      "t,to", "consortium key: age1tag1... or a file whose first line is one",
+      cxxopts::value<std::string>(), "RECIPIENT")(
+      "x,exclude",
+      "exclude an organisation (numeric id) from decrypting; repeatable",
+      cxxopts::value<std::vector<std::string>>(), "ORG")(
+      "o,output", "write here (default: stdout)", cxxopts::value<std::string>(),
+      "OUT")("a,armor", "ASCII-armored output (PEM-style text)")(
+      "q,quiet", "no progress bar")(
+      "threads", "encryption threads (default: all cores)",
+      cxxopts::value<unsigned>(), "N")("h,help", "this help");
+  options.add_options("positional")("in", "input file (default: stdin)",
+                                    cxxopts::value<std::string>());
   options.parse_positional({"in"});
   try {
     const cxxopts::ParseResult r = options.parse(argc, argv);

@@ -11,8 +11,8 @@
 namespace conclave::cli {
 
 struct EncryptArgs {
-  std::string recipient;             // age1tag1… or a file holding one
-  std::vector<std::string> exclude;  // organisation ids, as typed
+  std::string recipient;              // age1tag1… or a file holding one
+  std::vector<std::string> exclude;   // organisation ids, as typed
   std::optional<std::string> output;  // none: stdout
   std::optional<std::string> input;   // none or "-": stdin
   bool armor = false;

@@ -90,8 +90,8 @@ StatusOr<Parsed> ReadFile(int fd) {
   struct stat st;
   if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
       static_cast<uint64_t>(st.st_size) >= p.header.bytes.size()) {
-    p.payload = ShapeOf(static_cast<uint64_t>(st.st_size) -
-                        p.header.bytes.size());
+    p.payload =
+        ShapeOf(static_cast<uint64_t>(st.st_size) - p.header.bytes.size());
     return p;
   }
   CONCLAVE_ASSIGN_OR_RETURN(uint64_t rest, CountRest(buf));
@@ -125,9 +125,9 @@ json ToJson(const InspectArgs& args, const Parsed& p,
   j["valid"] = r.valid;
   json defects = json::array();
   for (const auto& d : r.defects) {
-    defects.push_back({{"defect", std::string(age::SubmissionDefectName(
-                                      d.defect))},
-                       {"message", d.message}});
+    defects.push_back(
+        {{"defect", std::string(age::SubmissionDefectName(d.defect))},
+         {"message", d.message}});
   }
   j["defects"] = defects;
   json payload;
@@ -145,8 +145,8 @@ void PrintHuman(const InspectArgs& args, const Parsed& p,
   auto line = [](const char* k, const std::string& v) {
     std::printf("%-16s %s\n", k, v.c_str());
   };
-  line("file:", args.file + (p.armored ? " (ASCII-armored age file)"
-                                       : " (age file)"));
+  line("file:",
+       args.file + (p.armored ? " (ASCII-armored age file)" : " (age file)"));
   line("submission id:", r.id ? *r.id : "(none: no readable p256tag stanza)");
   if (r.kind) line("kind:", std::string(age::SenderProofKindName(*r.kind)));
   line("sender proof:", r.proof_status);
@@ -156,12 +156,13 @@ void PrintHuman(const InspectArgs& args, const Parsed& p,
   } else if (r.proof_present) {
     line("excluded orgs:", "(unreadable)");
   }
-  line("tag matches:", !key_given        ? "cannot check without --to"
-                       : !r.tag_matches  ? "(no readable p256tag stanza)"
-                       : *r.tag_matches  ? "yes, addressed to this key"
-                                         : "NO, addressed to another key");
+  line("tag matches:", !key_given       ? "cannot check without --to"
+                       : !r.tag_matches ? "(no readable p256tag stanza)"
+                       : *r.tag_matches ? "yes, addressed to this key"
+                                        : "NO, addressed to another key");
   std::string stanzas;
-  for (const auto& t : r.stanza_types) stanzas += (stanzas.empty() ? "" : ", ") + t;
+  for (const auto& t : r.stanza_types)
+    stanzas += (stanzas.empty() ? "" : ", ") + t;
   line("stanzas:", stanzas.empty() ? "(none)" : stanzas);
   line("header:", std::to_string(r.header_size) + " bytes, SHA-256 " +
                       HexEncode(r.header_hash));
@@ -175,8 +176,8 @@ void PrintHuman(const InspectArgs& args, const Parsed& p,
                          " bytes: too short or truncated (malformed)");
   }
   for (const auto& d : r.defects) {
-    line("problem:", std::string(age::SubmissionDefectName(d.defect)) + ": " +
-                         d.message);
+    line("problem:",
+         std::string(age::SubmissionDefectName(d.defect)) + ": " + d.message);
   }
   if (r.valid) {
     line("verdict:", "a valid submission for this key");
@@ -243,14 +244,14 @@ int InspectMain(int argc, char** argv) {
   options.custom_help("[--to RECIPIENT] [--json]")
       .positional_help("FILE")
       .show_positional_help();
-  options.add_options()
-      ("t,to", "consortium key (age1tag1... or a file holding one): check "
-               "the tag and the sender proof",
-       cxxopts::value<std::string>(), "RECIPIENT")
-      ("json", "machine-readable output")
-      ("h,help", "this help");
-  options.add_options("positional")
-      ("file", "the age file (- for stdin)", cxxopts::value<std::string>());
+  options.add_options()(
+      "t,to",
+      "consortium key (age1tag1... or a file holding one): check "
+      "the tag and the sender proof",
+      cxxopts::value<std::string>(),
+      "RECIPIENT")("json", "machine-readable output")("h,help", "this help");
+  options.add_options("positional")("file", "the age file (- for stdin)",
+                                    cxxopts::value<std::string>());
   options.parse_positional({"file"});
   InspectArgs args;
   try {

@@ -10,7 +10,7 @@
 namespace conclave::cli {
 
 struct InspectArgs {
-  std::string file;                    // "-" for stdin
+  std::string file;                      // "-" for stdin
   std::optional<std::string> recipient;  // --to
   bool json = false;
 };

@@ -53,12 +53,12 @@ StatusOr<std::unique_ptr<OutputFile>> OutputFile::Create(
   }
   const size_t slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "."
-                          : slash == 0              ? "/"
-                                                    : path.substr(0, slash);
+                          : slash == 0               ? "/"
+                                                     : path.substr(0, slash);
   const std::string base =
       slash == std::string::npos ? path : path.substr(slash + 1);
-  std::string temp = (dir == "/" ? "" : dir) + "/." + base +
-                     ".conclave-tmp-XXXXXX";
+  std::string temp =
+      (dir == "/" ? "" : dir) + "/." + base + ".conclave-tmp-XXXXXX";
   if (temp.size() > PATH_MAX) {
     return age::AgeError(age::ErrorKind::kUsage, "output path too long");
   }

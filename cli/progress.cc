@@ -28,8 +28,7 @@ std::string ProgressBar::FormatBytes(double n) {
     ++u;
   }
   char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", n,
-                kUnits[u]);
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", n, kUnits[u]);
   return buf;
 }
 

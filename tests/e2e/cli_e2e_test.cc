@@ -136,12 +136,12 @@ TEST_F(CliTest, EncryptInspectDecryptRoundTrip) {
     auto got = Decrypt(file);
     ASSERT_TRUE(got.ok()) << got.status().ToString();
     EXPECT_EQ(*got, pt) << size;
-    EXPECT_EQ((fs::status(dir_ / "out.age").permissions() &
-               fs::perms::group_all),
-              fs::perms::none);
+    EXPECT_EQ(
+        (fs::status(dir_ / "out.age").permissions() & fs::perms::group_all),
+        fs::perms::none);
 
-    Result i = Run({"inspect", (dir_ / "out.age").string(), "--to",
-                    recipient_});
+    Result i =
+        Run({"inspect", (dir_ / "out.age").string(), "--to", recipient_});
     EXPECT_EQ(i.exit_code, 0) << i.out << i.err;
     MemoryReader in(AsBytes(file));
     auto h = ReadAgeFileHeader(in);
@@ -177,9 +177,9 @@ TEST_F(CliTest, StdinToStdoutAndRecipientFile) {
 
 TEST_F(CliTest, ArmorAndExclusions) {
   WriteAll(dir_ / "in.txt", "hello conclave\n");
-  Result e = Run({"encrypt", "--to", recipient_, "--armor", "--exclude", "7",
-                  "-x", "3", "-o", (dir_ / "out.txt").string(),
-                  (dir_ / "in.txt").string()});
+  Result e =
+      Run({"encrypt", "--to", recipient_, "--armor", "--exclude", "7", "-x",
+           "3", "-o", (dir_ / "out.txt").string(), (dir_ / "in.txt").string()});
   ASSERT_EQ(e.exit_code, 0) << e.err;
   const std::string file = ReadAll(dir_ / "out.txt");
   EXPECT_EQ(file.rfind("-----BEGIN AGE ENCRYPTED FILE-----", 0), 0u);
@@ -208,12 +208,12 @@ TEST_F(CliTest, BadExclusionsAreUsageErrorsAndCreateNothing) {
 
 TEST_F(CliTest, MalformedRecipientFailsCleanlyWithoutOutput) {
   WriteAll(dir_ / "in.txt", "secret");
-  const std::string bad_checksum =
-      recipient_.substr(0, recipient_.size() - 1) +
-      (recipient_.back() == 'q' ? "p" : "q");
+  const std::string bad_checksum = recipient_.substr(0, recipient_.size() - 1) +
+                                   (recipient_.back() == 'q' ? "p" : "q");
   for (const std::string& bad :
        {std::string("age1tag1notakey"), bad_checksum,
-        std::string("age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq")}) {
+        std::string("age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs32"
+                    "90gq")}) {
     Result e = Run({"encrypt", "--to", bad, "-o", (dir_ / "out.age").string(),
                     (dir_ / "in.txt").string()});
     EXPECT_EQ(e.exit_code, 2) << bad << ": " << e.err;
@@ -252,7 +252,7 @@ TEST_F(CliTest, KilledMidwayLeavesNothing) {
     ASSERT_EQ(pipe(pipefd), 0);
     const fs::path out = dir_ / "out.age";
     std::vector<std::string> all = {CONCLAVE_CLI_PATH, "encrypt", "--to",
-                                    recipient_, "-o", out.string()};
+                                    recipient_,        "-o",      out.string()};
     std::vector<char*> argv;
     for (auto& a : all) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -302,7 +302,7 @@ TEST_F(CliTest, OutputAppearsOnlyWhenComplete) {
   ASSERT_EQ(pipe(pipefd), 0);
   const fs::path out = dir_ / "out.age";
   std::vector<std::string> all = {CONCLAVE_CLI_PATH, "encrypt", "--to",
-                                  recipient_, "-o", out.string()};
+                                  recipient_,        "-o",      out.string()};
   std::vector<char*> argv;
   for (auto& a : all) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -311,9 +311,9 @@ TEST_F(CliTest, OutputAppearsOnlyWhenComplete) {
   posix_spawn_file_actions_adddup2(&fa, pipefd[0], 0);
   posix_spawn_file_actions_addclose(&fa, pipefd[1]);
   pid_t pid;
-  ASSERT_EQ(posix_spawn(&pid, CONCLAVE_CLI_PATH, &fa, nullptr, argv.data(),
-                        environ),
-            0);
+  ASSERT_EQ(
+      posix_spawn(&pid, CONCLAVE_CLI_PATH, &fa, nullptr, argv.data(), environ),
+      0);
   posix_spawn_file_actions_destroy(&fa);
   close(pipefd[0]);
   const std::string data = Data(2 << 20);
@@ -338,10 +338,9 @@ TEST_F(CliTest, InspectReportsPlainP256TagAndGarbage) {
   const Recipient* rs[] = {&*plain};
   auto file = EncryptToMemory(rs, AsBytes("hi"));
   ASSERT_TRUE(file.ok());
-  WriteAll(dir_ / "plain.age",
-           std::string(file->begin(), file->end()));
-  Result i = Run({"inspect", (dir_ / "plain.age").string(), "--to",
-                  recipient_});
+  WriteAll(dir_ / "plain.age", std::string(file->begin(), file->end()));
+  Result i =
+      Run({"inspect", (dir_ / "plain.age").string(), "--to", recipient_});
   EXPECT_EQ(i.exit_code, 2) << i.out;
   EXPECT_NE(i.out.find("plain-p256tag"), std::string::npos) << i.out;
   EXPECT_NE(i.out.find("NOT a valid submission"), std::string::npos);
@@ -361,8 +360,8 @@ TEST_F(CliTest, InspectReportsPlainP256TagAndGarbage) {
 
 TEST_F(CliTest, InspectWithAnotherKeyOrNoKey) {
   WriteAll(dir_ / "in.txt", "x");
-  ASSERT_EQ(Run({"encrypt", "--to", recipient_, "-o",
-                 (dir_ / "a.age").string(), (dir_ / "in.txt").string()})
+  ASSERT_EQ(Run({"encrypt", "--to", recipient_, "-o", (dir_ / "a.age").string(),
+                 (dir_ / "in.txt").string()})
                 .exit_code,
             0);
   const std::string other =

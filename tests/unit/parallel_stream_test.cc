@@ -24,9 +24,7 @@ Bytes Pattern(size_t n, uint8_t seed = 7) {
   return b;
 }
 
-SecretBytes FileKey() {
-  return SecretBytes::CopyFrom(Bytes(16, 0x42));
-}
+SecretBytes FileKey() { return SecretBytes::CopyFrom(Bytes(16, 0x42)); }
 
 const Bytes kNonce(kPayloadNonceSize, 0x17);
 
@@ -107,9 +105,9 @@ ParallelStreamOptions Options(const Config& c) {
   return o;
 }
 
-const size_t kSizes[] = {0,         1,         K - 1,     K,         K + 1,
-                         2 * K - 1, 2 * K,     2 * K + 1, 3 * K,     5 * K + 17,
-                         8 * K,     8 * K + 1, 9 * K,     24 * K,    40 * K + 5};
+const size_t kSizes[] = {0,         1,         K - 1,     K,      K + 1,
+                         2 * K - 1, 2 * K,     2 * K + 1, 3 * K,  5 * K + 17,
+                         8 * K,     8 * K + 1, 9 * K,     24 * K, 40 * K + 5};
 
 TEST(ParallelStreamTest, EncryptMatchesSequentialByteForByte) {
   for (size_t size : kSizes) {
@@ -121,9 +119,8 @@ TEST(ParallelStreamTest, EncryptMatchesSequentialByteForByte) {
       ASSERT_TRUE(EncryptPayloadParallelWithNonce(FileKey(), kNonce, in, out,
                                                   Options(c))
                       .ok());
-      EXPECT_EQ(out.bytes(), want)
-          << "size " << size << " threads " << c.threads << " batch "
-          << c.per_batch;
+      EXPECT_EQ(out.bytes(), want) << "size " << size << " threads "
+                                   << c.threads << " batch " << c.per_batch;
     }
   }
 }
@@ -160,8 +157,7 @@ TEST(ParallelStreamTest, DecryptMatchesSequential) {
       SecretWriter out;
       Status s = DecryptPayloadParallel(FileKey(), in, out, Options(c));
       ASSERT_TRUE(s.ok()) << s.ToString() << " size " << size;
-      EXPECT_EQ(Bytes(out.bytes().span().begin(), out.bytes().span().end()),
-                pt)
+      EXPECT_EQ(Bytes(out.bytes().span().begin(), out.bytes().span().end()), pt)
           << "size " << size << " threads " << c.threads;
     }
   }
@@ -200,8 +196,7 @@ void ExpectSameFailure(ByteSpan ct, const std::string& what) {
     EXPECT_EQ(got.message(), want.message()) << what;
     EXPECT_EQ(out.bytes().size(), sout.bytes().size()) << what;
     EXPECT_TRUE(out.bytes().span().size() == sout.bytes().span().size() &&
-                std::equal(out.bytes().span().begin(),
-                           out.bytes().span().end(),
+                std::equal(out.bytes().span().begin(), out.bytes().span().end(),
                            sout.bytes().span().begin()))
         << what;
   }
@@ -297,8 +292,8 @@ TEST(ParallelStreamTest, WrongKeyWritesNothing) {
   const Bytes ct = Sequential(Pattern(10 * K));
   MemoryReader in(ct);
   SecretWriter out;
-  Status s = DecryptPayloadParallel(SecretBytes::CopyFrom(Bytes(16, 0x43)), in,
-                                    out);
+  Status s =
+      DecryptPayloadParallel(SecretBytes::CopyFrom(Bytes(16, 0x43)), in, out);
   EXPECT_EQ(GetErrorKind(s), ErrorKind::kPayload);
   EXPECT_EQ(out.bytes().size(), 0u);
 }
