@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -37,12 +37,6 @@ std::array<uint8_t, kAeadNonceSize> ChunkNonce(uint64_t counter, bool last) {
   return n;
 }
 
-// One per worker thread (the workers live for one pipeline run).
-StreamChunkCipher& WorkerCipher() {
-  static thread_local StreamChunkCipher cipher;
-  return cipher;
-}
-
 // A run of consecutive chunks. Each chunk has a slot of kEncryptedChunkSize
 // bytes: encryption reads up to 64 KiB of plaintext into the slot and seals
 // it in place (the tag fills the rest), so a batch's ciphertext is
@@ -70,7 +64,6 @@ struct Batch {
     first_counter = counter;
     count = 0;
     at_eof = false;
-    done = false;
     verified = 0;
     status = OkStatus();
   }
@@ -80,23 +73,29 @@ struct Batch {
   // with the other last flag (a failed open wipes its output).
   SecretBytes out_buf;
   std::vector<size_t> lens;  // bytes read into each slot
+  uint64_t seq = 0;          // batch number: the write order
   uint64_t first_counter = 0;
   size_t count = 0;
   bool at_eof = false;  // the input ended right after the batch's last chunk
-  // Set by the worker.
-  bool done = false;
   size_t verified = 0;  // chunks whose result may be written (in order)
-  Status status;        // first failure in the batch (decryption)
+  Status status;        // first failure: reading, or a bad chunk
 };
 
 // What a worker does to one chunk. `in_len` bytes sit at the start of
 // `in`; the result goes to `out` (which may be the same slot) and its
 // length is returned.
+// `cipher` is the worker's own.
 using ChunkFn = std::function<StatusOr<size_t>(
-    uint64_t counter, bool last_in_input, std::span<uint8_t> in, size_t in_len,
-    std::span<uint8_t> out, std::optional<size_t>* output_then_fail)>;
+    StreamChunkCipher& cipher, uint64_t counter, bool last_in_input,
+    std::span<uint8_t> in, size_t in_len, std::span<uint8_t> out,
+    std::optional<size_t>* output_then_fail)>;
 
-// Reader (the calling thread), workers, ordered writer; see the header.
+// Each worker takes the next batch number and reads the batch (reads are
+// serialised: the input is a stream), processes it on its own core while the
+// data is still in its cache, waits for its turn, and writes it (writes are
+// in batch order). Reading and writing by the worker itself, rather than by
+// separate reader and writer threads, avoids moving every byte between cores
+// twice, which cost more than the parallel crypto gained on a 2-core VM.
 class Pipeline {
  public:
   Pipeline(const ParallelStreamOptions& options, size_t read_size, ChunkFn fn,
@@ -104,217 +103,167 @@ class Pipeline {
       : options_(options),
         read_size_(read_size),
         fn_(std::move(fn)),
-        in_place_(in_place) {
-    const size_t per_batch = std::max<size_t>(1, options.chunks_per_batch);
-    const size_t batches = std::max<size_t>(2, options.batches_in_flight);
-    for (size_t i = 0; i < batches; ++i) {
-      storage_.push_back(std::make_unique<Batch>(per_batch, !in_place));
-      free_.push_back(storage_.back().get());
-    }
-  }
+        in_place_(in_place) {}
 
   Status Run(Reader& in, Writer& out) {
     unsigned threads = options_.threads;
-    if (threads == 0)
+    if (threads == 0) {
       threads = std::max(1u, std::thread::hardware_concurrency());
-    std::vector<std::thread> workers;
-    for (unsigned i = 0; i < threads; ++i)
-      workers.emplace_back([this] { Work(); });
-    std::thread writer([this, &out] { WriteLoop(out); });
-
-    ReadLoop(in);
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      reader_done_ = true;
     }
-    work_cv_.notify_all();
-    done_cv_.notify_all();
-    writer.join();
-    for (auto& w : workers) w.join();
+    const size_t per_batch = std::max<size_t>(1, options_.chunks_per_batch);
+    in_ = &in;
+    out_ = &out;
+    if (threads == 1) {
+      Worker(per_batch);  // no thread needed
+    } else {
+      std::vector<std::thread> workers;
+      for (unsigned i = 0; i < threads; ++i) {
+        workers.emplace_back([this, per_batch] { Worker(per_batch); });
+      }
+      for (auto& w : workers) w.join();
+    }
     return error_;
   }
 
  private:
-  // Stops everything after the first error (kept: the earliest in stream
-  // order is the writer's, which is what callers see; a reader error and a
-  // writer error cannot both be "first" in a meaningful way).
-  void Fail(Status s) {
-    std::lock_guard<std::mutex> l(mu_);
-    if (!aborted_) {
-      aborted_ = true;
-      error_ = std::move(s);
-    }
-    free_cv_.notify_all();
-    work_cv_.notify_all();
-    done_cv_.notify_all();
-  }
-
-  Batch* Acquire(uint64_t counter) {
-    std::unique_lock<std::mutex> l(mu_);
-    free_cv_.wait(l, [this] { return aborted_ || !free_.empty(); });
-    if (aborted_) return nullptr;
-    Batch* b = free_.back();
-    free_.pop_back();
-    b->Reset(counter);
-    return b;
-  }
-
-  void Release(Batch* b) {
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      free_.push_back(b);
-    }
-    free_cv_.notify_one();
-  }
-
-  void Submit(Batch* b) {
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      work_.push_back(b);
-      order_.push_back(b);
-    }
-    work_cv_.notify_one();
-    done_cv_.notify_one();
-  }
-
-  // Reads chunk after chunk with one chunk of look-ahead, so the chunk
-  // before end of input is known to be the last one (STREAM's last flag).
-  void ReadLoop(Reader& in) {
-    uint64_t counter = 0;
-    Batch* cur = Acquire(counter);
-    if (!cur) return;
-    auto read_into = [&](Batch* b, size_t i) -> StatusOr<size_t> {
-      return ReadFull(in, b->Slot(i).first(read_size_));
-    };
-    StatusOr<size_t> n = read_into(cur, 0);
-    if (!n.ok()) return Release(cur), Fail(n.status());
-    cur->lens[0] = *n;
-    cur->count = 1;
-    ++counter;
-    for (;;) {
-      if (*n < read_size_) {  // short read: the input has ended
-        cur->at_eof = true;
-        return Submit(cur);
+  // Under read_mu_: fills `b` with the next chunks. One byte of look-ahead
+  // (carried to the next batch) tells whether the input ends right after
+  // the batch, i.e. whether its last chunk is STREAM's final chunk.
+  void ReadBatch(Batch& b) {
+    b.Reset(next_counter_);
+    b.seq = next_seq_++;
+    for (size_t i = 0; i < b.capacity(); ++i) {
+      std::span<uint8_t> slot = b.Slot(i).first(read_size_);
+      size_t have = 0;
+      if (has_carry_) {
+        slot[0] = carry_;
+        have = 1;
+        has_carry_ = false;
       }
-      Batch* next = cur;
-      if (cur->count == cur->capacity()) {
-        next = Acquire(counter);
-        if (!next) return Release(cur);
-      }
-      n = read_into(next, next == cur ? cur->count : 0);
+      StatusOr<size_t> n = ReadFull(*in_, slot.subspan(have));
       if (!n.ok()) {
-        if (next != cur) Release(next);
-        Release(cur);
-        return Fail(n.status());
+        b.status = n.status();
+        read_done_ = true;
+        return;
       }
-      if (*n == 0) {
-        if (next != cur) Release(next);
-        cur->at_eof = true;
-        return Submit(cur);
+      have += *n;
+      // Chunk 0 of the stream is kept even if empty (an empty payload is
+      // one empty final chunk); otherwise input ended at a boundary, which
+      // the look-ahead below already caught.
+      if (have == 0 && next_counter_ > 0) {
+        b.at_eof = true;
+        read_done_ = true;
+        return;
       }
-      if (next != cur) {
-        Submit(cur);
-        cur = next;
+      b.lens[i] = have;
+      ++b.count;
+      ++next_counter_;
+      if (have < read_size_) {
+        b.at_eof = true;
+        read_done_ = true;
+        return;
       }
-      cur->lens[cur->count++] = *n;
-      ++counter;
+    }
+    StatusOr<size_t> n = ReadFull(*in_, std::span<uint8_t>(&carry_, 1));
+    if (!n.ok()) {
+      b.status = n.status();
+      read_done_ = true;
+      return;
+    }
+    if (*n == 0) {
+      b.at_eof = true;
+      read_done_ = true;
+    } else {
+      has_carry_ = true;
     }
   }
 
-  void Work() {
-    for (;;) {
-      Batch* b;
-      {
-        std::unique_lock<std::mutex> l(mu_);
-        work_cv_.wait(
-            l, [this] { return aborted_ || reader_done_ || !work_.empty(); });
-        if (aborted_ || work_.empty()) {
-          if (aborted_ || reader_done_) return;
-          continue;
+  void Process(Batch& b, StreamChunkCipher& cipher) {
+    for (size_t i = 0; i < b.count; ++i) {
+      const bool last = b.at_eof && i + 1 == b.count;
+      std::optional<size_t> output_then_fail;
+      StatusOr<size_t> r = fn_(cipher, b.first_counter + i, last, b.Slot(i),
+                               b.lens[i], b.OutSlot(i), &output_then_fail);
+      if (!r.ok()) {
+        // output_then_fail: this chunk verified (and is written, as the
+        // sequential decryptor does) but the stream is broken after it.
+        if (output_then_fail) {
+          b.lens[i] = *output_then_fail;
+          b.verified = i + 1;
         }
-        b = work_.front();
-        work_.pop_front();
+        b.status = r.status();
+        return;
       }
-      for (size_t i = 0; i < b->count; ++i) {
-        const bool last = b->at_eof && i + 1 == b->count;
-        std::optional<size_t> output_then_fail;
-        StatusOr<size_t> r = fn_(b->first_counter + i, last, b->Slot(i),
-                                 b->lens[i], b->OutSlot(i), &output_then_fail);
-        if (!r.ok()) {
-          // output_then_fail: this chunk verified (and is written, as the
-          // sequential decryptor does) but the stream is broken after it.
-          if (output_then_fail) {
-            b->lens[i] = *output_then_fail;
-            b->verified = i + 1;
-          }
-          b->status = r.status();
-          break;
-        }
-        b->lens[i] = *r;
-        b->verified = i + 1;
-      }
-      {
-        std::lock_guard<std::mutex> l(mu_);
-        b->done = true;
-      }
-      done_cv_.notify_all();
+      b.lens[i] = *r;
+      b.verified = i + 1;
     }
   }
 
-  void WriteLoop(Writer& out) {
-    uint64_t total = 0;
-    for (;;) {
-      Batch* b;
-      {
-        std::unique_lock<std::mutex> l(mu_);
-        done_cv_.wait(l, [this] {
-          return aborted_ || (!order_.empty() && order_.front()->done) ||
-                 (reader_done_ && order_.empty());
-        });
-        if (aborted_ || order_.empty()) return;
-        b = order_.front();
-        order_.pop_front();
-      }
-      Status s = WriteBatch(*b, out, &total);
-      if (s.ok()) s = b->status;
-      const bool final_batch = b->at_eof;
-      Release(b);
-      if (!s.ok()) return Fail(std::move(s));
-      if (options_.progress) options_.progress(total);
-      if (final_batch) return;
-    }
-  }
-
-  Status WriteBatch(Batch& b, Writer& out, uint64_t* total) {
+  Status WriteBatch(Batch& b) {
     if (in_place_) {
       // Sealed chunks fill their slots exactly except the last one.
       size_t len = 0;
       for (size_t i = 0; i < b.verified; ++i) len += b.lens[i];
-      CONCLAVE_RETURN_IF_ERROR(out.Write(b.buf.span().first(len)));
-      *total += len - b.verified * kAeadTagSize;
+      CONCLAVE_RETURN_IF_ERROR(out_->Write(b.buf.span().first(len)));
+      total_ += len - b.verified * kAeadTagSize;
       return OkStatus();
     }
     for (size_t i = 0; i < b.verified; ++i) {
-      CONCLAVE_RETURN_IF_ERROR(out.Write(b.OutSlot(i).first(b.lens[i])));
-      *total += b.lens[i];
+      CONCLAVE_RETURN_IF_ERROR(out_->Write(b.OutSlot(i).first(b.lens[i])));
+      total_ += b.lens[i];
     }
     return OkStatus();
+  }
+
+  void Worker(size_t per_batch) {
+    Batch b(per_batch, !in_place_);
+    StreamChunkCipher cipher;  // freed (and wiped by OpenSSL) on return
+    for (;;) {
+      {
+        std::lock_guard<std::mutex> l(read_mu_);
+        if (read_done_ || aborted_.load()) return;
+        ReadBatch(b);
+      }
+      // A read error is processed like a bad chunk: reported in its turn.
+      if (b.status.ok()) Process(b, cipher);
+      std::unique_lock<std::mutex> l(turn_mu_);
+      turn_cv_.wait(l, [&] { return next_write_ == b.seq; });
+      if (!aborted_.load()) {
+        Status s = WriteBatch(b);
+        if (s.ok()) s = b.status;
+        if (!s.ok()) {
+          error_ = std::move(s);
+          aborted_ = true;
+        } else if (options_.progress) {
+          options_.progress(total_);
+        }
+      }
+      ++next_write_;
+      l.unlock();
+      turn_cv_.notify_all();
+    }
   }
 
   const ParallelStreamOptions& options_;
   const size_t read_size_;
   const ChunkFn fn_;
   const bool in_place_;  // encryption: sealed chunks are contiguous
-  std::vector<std::unique_ptr<Batch>> storage_;
+  Reader* in_ = nullptr;
+  Writer* out_ = nullptr;
 
-  std::mutex mu_;
-  std::condition_variable free_cv_, work_cv_, done_cv_;
-  std::vector<Batch*> free_;
-  std::deque<Batch*> work_;   // submitted, not yet taken by a worker
-  std::deque<Batch*> order_;  // submitted, not yet written (stream order)
-  bool reader_done_ = false;
-  bool aborted_ = false;
+  // Reading (under read_mu_).
+  std::mutex read_mu_;
+  uint64_t next_seq_ = 0, next_counter_ = 0;
+  uint8_t carry_ = 0;
+  bool has_carry_ = false, read_done_ = false;
+
+  // Writing, in batch order (under turn_mu_).
+  std::mutex turn_mu_;
+  std::condition_variable turn_cv_;
+  uint64_t next_write_ = 0;
+  uint64_t total_ = 0;
   Status error_;
+  std::atomic<bool> aborted_{false};
 };
 
 }  // namespace
@@ -386,13 +335,14 @@ Status EncryptPayloadParallelWithNonce(const SecretBytes& file_key,
   CONCLAVE_RETURN_IF_ERROR(out.Write(nonce));
   Pipeline p(
       options, kChunkSize,
-      [&key](uint64_t counter, bool last, std::span<uint8_t> slot, size_t len,
-             std::span<uint8_t>, std::optional<size_t>*) -> StatusOr<size_t> {
+      [&key](StreamChunkCipher& cipher, uint64_t counter, bool last,
+             std::span<uint8_t> slot, size_t len, std::span<uint8_t>,
+             std::optional<size_t>*) -> StatusOr<size_t> {
         // In place: the plaintext at the slot's start becomes the sealed
         // chunk (OpenSSL's ChaCha20-Poly1305 allows out == in).
-        CONCLAVE_RETURN_IF_ERROR(
-            WorkerCipher().Seal(key, counter, last, slot.first(len),
-                                slot.first(len + kAeadTagSize)));
+        CONCLAVE_RETURN_IF_ERROR(cipher.Seal(key, counter, last,
+                                             slot.first(len),
+                                             slot.first(len + kAeadTagSize)));
         return len + kAeadTagSize;
       },
       /*in_place=*/true);
@@ -420,8 +370,8 @@ Status DecryptPayloadParallel(const SecretBytes& file_key, Reader& in,
   // The same decisions, in the same order of precedence, as DecryptPayload,
   // so both report the same error after writing the same verified bytes.
   auto open = [&key](
-                  uint64_t counter, bool at_eof, std::span<uint8_t> in,
-                  size_t n, std::span<uint8_t> out,
+                  StreamChunkCipher& cipher, uint64_t counter, bool at_eof,
+                  std::span<uint8_t> in, size_t n, std::span<uint8_t> out,
                   std::optional<size_t>* output_then_fail) -> StatusOr<size_t> {
     if (n < kAeadTagSize) {
       return PayloadError(n == 0 ? "payload ends without a final chunk"
@@ -431,8 +381,7 @@ Status DecryptPayloadParallel(const SecretBytes& file_key, Reader& in,
     const ByteSpan sealed = in.first(n);
     const std::span<uint8_t> plain = out.first(plain_len);
     auto try_open = [&](bool last) {
-      StatusOr<bool> ok =
-          WorkerCipher().Open(key, counter, last, sealed, plain);
+      StatusOr<bool> ok = cipher.Open(key, counter, last, sealed, plain);
       return ok.ok() && *ok;
     };
     if (n < kEncryptedChunkSize) {

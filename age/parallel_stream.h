@@ -1,12 +1,15 @@
 // Parallel age STREAM (C2SP age "Payload"): the same bytes as
-// EncryptPayload/DecryptPayload in age/stream.h, produced by a pipeline —
-// one reader, N worker threads sealing/opening batches of 64 KiB chunks, one
-// ordered writer. STREAM chunks are independent (each has its own nonce from
-// its counter and last flag), so only the ordering of the output is shared.
+// EncryptPayload/DecryptPayload in age/stream.h, produced by N worker
+// threads. STREAM chunks are independent (each has its own nonce from its
+// counter and last flag), so workers take batches of 64 KiB chunks in turn:
+// each reads its batch (reads are serialised), seals or opens it on its own
+// core, then writes it when its turn comes (writes are in stream order).
+// While one worker computes, another reads or writes, so I/O overlaps the
+// crypto.
 //
-// Memory is bounded: at most `batches_in_flight` batches of
-// `chunks_per_batch` chunks exist at once, whatever the input size (the
-// defaults hold 6 × 8 × 64 KiB = 3 MiB of buffers).
+// Memory is bounded: threads × chunks_per_batch chunk buffers (twice that
+// for decryption), whatever the input size — 512 KiB (1 MiB) with the
+// defaults on 2 cores.
 #ifndef CONCLAVE_AGE_PARALLEL_STREAM_H_
 #define CONCLAVE_AGE_PARALLEL_STREAM_H_
 
@@ -20,14 +23,12 @@
 namespace conclave::age {
 
 struct ParallelStreamOptions {
-  // Worker threads; 0 means std::thread::hardware_concurrency(). With 1 the
-  // pipeline still overlaps reading and writing with the crypto.
+  // Worker threads; 0 means std::thread::hardware_concurrency(). 1 runs
+  // the plain sequential loop on the calling thread.
   unsigned threads = 0;
-  size_t chunks_per_batch = 8;
-  // >= 2; bounds peak memory (see above).
-  size_t batches_in_flight = 6;
-  // Called from the writer thread with the total number of plaintext bytes
-  // handled so far (after each batch is written). Must be cheap.
+  size_t chunks_per_batch = 4;
+  // Called after each batch is written with the total number of plaintext
+  // bytes so far; from a worker thread, never concurrently. Must be cheap.
   std::function<void(uint64_t)> progress;
 };
 
@@ -63,10 +64,10 @@ Status EncryptPayloadParallelWithNonce(
 
 // Same contract as DecryptPayload: chunks reach `out` in order and only after
 // their tag verified; OK only once a final chunk verified and nothing
-// follows it; on error `out` has received exactly the verified chunks before
-// the first bad one (as with DecryptPayload) and the error is of the same
-// kind (header failure for a short nonce, payload failure otherwise, or the
-// reader's/writer's error).
+// follows it. On a damaged stream `out` has received exactly the verified
+// chunks before the first bad one and the error is the one DecryptPayload
+// returns (header failure for a short nonce, payload failure otherwise); on
+// a reader/writer error, that error, after a prefix of the verified chunks.
 Status DecryptPayloadParallel(const SecretBytes& file_key, Reader& in,
                               Writer& out,
                               const ParallelStreamOptions& options = {});

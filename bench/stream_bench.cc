@@ -127,6 +127,7 @@ void BM_StreamParallelEncrypt(benchmark::State& state) {
   const SecretBytes key = Key();
   ParallelStreamOptions o;
   o.threads = static_cast<unsigned>(state.range(0));
+  if (state.range(1)) o.chunks_per_batch = state.range(1);
   for (auto _ : state) {
     MemoryReader in(Input());
     NullWriter out;
@@ -137,8 +138,12 @@ void BM_StreamParallelEncrypt(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * kInputSize);
 }
 BENCHMARK(BM_StreamParallelEncrypt)
-    ->Arg(1)
-    ->Arg(2)
+    ->Args({1, 0})
+    ->Args({2, 0})
+    ->Args({2, 2})
+    ->Args({2, 4})
+    ->Args({2, 16})
+    ->Args({2, 32})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 

@@ -146,6 +146,14 @@ int RunEncrypt(const EncryptArgs& args) {
 
   std::unique_ptr<OutputFile> file;
   if (args.output && *args.output != "-") {
+    // Renaming over the input would replace it while it is being read.
+    struct stat in_st, out_st;
+    if (fstat((*input)->fd, &in_st) == 0 &&
+        stat(args.output->c_str(), &out_st) == 0 &&
+        in_st.st_dev == out_st.st_dev && in_st.st_ino == out_st.st_ino) {
+      PrintError("the output " + *args.output + " is the input file");
+      return kExitUsage;
+    }
     StatusOr<std::unique_ptr<OutputFile>> f = OutputFile::Create(*args.output);
     if (!f.ok()) return Fail(f.status());
     file = std::move(f).value();

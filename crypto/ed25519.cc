@@ -28,7 +28,7 @@ StatusOr<Ed25519PrivateKey> Ed25519PrivateKey::FromSeed(ByteSpan seed) {
       len != pub.size()) {
     return OpenSslError("Ed25519 public key derivation");
   }
-  return Ed25519PrivateKey(SecretBytes::CopyFrom(seed), pub);
+  return Ed25519PrivateKey(SecretBytes::CopyFrom(seed), std::move(pkey), pub);
 }
 
 Ed25519Signature Ed25519PrivateKey::Sign(ByteSpan message) const {

@@ -6,6 +6,7 @@
 
 #include "base/bytes.h"
 #include "base/secret_bytes.h"
+#include "crypto/openssl_util.h"
 
 namespace conclave {
 
@@ -27,9 +28,13 @@ class Ed25519PrivateKey {
   Ed25519Signature Sign(ByteSpan message) const;
 
  private:
-  Ed25519PrivateKey(SecretBytes seed, const Ed25519PublicKey& pub)
-      : seed_(std::move(seed)), public_key_(pub) {}
+  Ed25519PrivateKey(SecretBytes seed, EvpPkeyPtr pkey,
+                    const Ed25519PublicKey& pub)
+      : seed_(std::move(seed)), pkey_(std::move(pkey)), public_key_(pub) {}
   SecretBytes seed_;
+  // The imported key, kept so that signing does not re-derive it each time
+  // (OpenSSL wipes its private material when the key is freed).
+  EvpPkeyPtr pkey_;
   Ed25519PublicKey public_key_;
 };
 

@@ -192,6 +192,17 @@ TEST_F(CliTest, ArmorAndExclusions) {
   EXPECT_NE(i.out.find("ASCII-armored"), std::string::npos) << i.out;
 }
 
+TEST_F(CliTest, LargeArmoredRoundTrip) {
+  const std::string pt = Data((5 << 20) + 123);  // many batches
+  WriteAll(dir_ / "in.bin", pt);
+  Result e = Run({"encrypt", "--to", recipient_, "-a", "-o",
+                  (dir_ / "out.txt").string(), (dir_ / "in.bin").string()});
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  auto got = Decrypt(ReadAll(dir_ / "out.txt"));
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_TRUE(*got == pt);
+}
+
 TEST_F(CliTest, BadExclusionsAreUsageErrorsAndCreateNothing) {
   WriteAll(dir_ / "in.txt", "x");
   for (const char* bad : {"0", "01", "+1", "-1", "4294967296", "abc", ""}) {
@@ -225,6 +236,15 @@ TEST_F(CliTest, MalformedRecipientFailsCleanlyWithoutOutput) {
                   (dir_ / "out.age").string(), (dir_ / "in.txt").string()});
   EXPECT_NE(e.exit_code, 0);
   EXPECT_EQ(Entries(), std::vector<std::string>{"in.txt"});
+}
+
+TEST_F(CliTest, OutputMayNotBeTheInput) {
+  WriteAll(dir_ / "f", "plain");
+  Result e = Run({"encrypt", "--to", recipient_, "-o", (dir_ / "f").string(),
+                  (dir_ / "f").string()});
+  EXPECT_EQ(e.exit_code, 1) << e.err;
+  EXPECT_EQ(ReadAll(dir_ / "f"), "plain");
+  EXPECT_EQ(Entries(), std::vector<std::string>{"f"});
 }
 
 TEST_F(CliTest, IoErrorsLeaveNoOutput) {
