@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <memory>
 #include <new>
@@ -18,6 +19,7 @@
 
 #include "base/byte_io.h"
 #include "base/bytes.h"
+#include "base/file_util.h"
 #include "base/secret_bytes.h"
 #include "base/status.h"
 
@@ -674,6 +676,31 @@ TEST(SecretBytesTest, PrintToNeverShowsContents) {
   EXPECT_EQ(os.str().find("dead"), std::string::npos);
   // gtest's printer goes through PrintTo too.
   EXPECT_EQ(::testing::PrintToString(s), "[secret: 4 bytes]");
+}
+
+TEST(FileUtilTest, WriteFileAtomicallyReplacesContents) {
+  const auto dir = std::filesystem::path(::testing::TempDir()) / "atomic_w";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const auto path = dir / "f";
+  ASSERT_TRUE(WriteFileAtomically(path, AsBytes("one")).ok());
+  ASSERT_TRUE(WriteFileAtomically(path, AsBytes("two!")).ok());
+  auto read = ReadFileBytes(path, 100);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(AsStringView(*read), "two!");
+  EXPECT_EQ(ReadFileBytes(path, 3).status().code(), StatusCode::kOutOfRange);
+  // Only the file itself is left behind, no temporary.
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir),
+                          std::filesystem::directory_iterator()),
+            1);
+  EXPECT_EQ(WriteFileAtomically(dir / "missing" / "f", AsBytes("x")).code(),
+            StatusCode::kUnavailable);
+  EXPECT_EQ(CreateFileAtomically(path, AsBytes("three")).code(),
+            StatusCode::kAlreadyExists);
+  ASSERT_TRUE(CreateFileAtomically(dir / "g", AsBytes("new")).ok());
+  EXPECT_EQ(ReadFileBytes(dir / "nope", 10).status().code(),
+            StatusCode::kNotFound);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
