@@ -3,6 +3,7 @@
 #include <cstring>
 #include <string>
 
+#include "cli/audit_command.h"
 #include "cli/encrypt_command.h"
 #include "cli/exit_codes.h"
 #include "cli/inspect_command.h"
@@ -14,6 +15,8 @@ constexpr char kUsage[] = R"(conclave - submissions for a Conclave consortium
 Usage:
   conclave encrypt --to RECIPIENT [--exclude ORG]... [-o OUT] [--armor] [IN]
   conclave inspect FILE [--to RECIPIENT] [--json]
+  conclave audit verify --offline DIR [--log-vkey V] [--witness ORG=VKEY]...
+                        [--members M --threshold T] [--state DIR] [--json]
   conclave COMMAND --help
 
 Commands:
@@ -21,6 +24,8 @@ Commands:
             only a quorum of member organisations can decrypt it
   inspect   describe a submission without decrypting it: id, sender proof,
             excluded organisations, whether it is for the given key, size
+  audit     review the audit log: verify an export offline (tree,
+            checkpoint, witness cosignatures, settled rule, pinned state)
 
 Examples:
   conclave encrypt --to consortium.pub -o leak.age documents.zip
@@ -46,9 +51,11 @@ int main(int argc, char** argv) {
   }
   if (cmd == "encrypt") return EncryptMain(argc - 1, argv + 1);
   if (cmd == "inspect") return InspectMain(argc - 1, argv + 1);
-  std::fprintf(stderr,
-               "conclave: unknown command '%s' (commands: encrypt, inspect; "
-               "see conclave --help)\n",
-               cmd.c_str());
+  if (cmd == "audit") return AuditMain(argc - 1, argv + 1);
+  std::fprintf(
+      stderr,
+      "conclave: unknown command '%s' (commands: encrypt, inspect, audit; "
+      "see conclave --help)\n",
+      cmd.c_str());
   return kExitUsage;
 }

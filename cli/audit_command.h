@@ -1,0 +1,35 @@
+// conclave audit: reviewing the audit log. For now `audit verify --offline`
+// over an export directory (audit/export.h); listing and reading leaves
+// (--full, audit list, the HTML report) come with the daemon issue.
+#ifndef CONCLAVE_CLI_AUDIT_COMMAND_H_
+#define CONCLAVE_CLI_AUDIT_COMMAND_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/exit_codes.h"
+
+namespace conclave::cli {
+
+struct AuditVerifyArgs {
+  std::string dir;                      // --offline DIR
+  std::optional<std::string> log_vkey;  // --log-vkey
+  // --witness ORG=VKEY, stand-in for the roster until issue 5.
+  std::vector<std::pair<uint32_t, std::string>> witnesses;
+  uint32_t members = 0;                  // --members
+  uint32_t threshold = 0;                // --threshold
+  std::optional<std::string> state_dir;  // --state
+  bool json = false;
+};
+
+// Parses argv (argv[0] is "audit") and runs. Exit codes: 0 the export
+// verified; 1 usage; 2 the export failed verification (the message names
+// the problem); 3 I/O.
+int AuditMain(int argc, char** argv);
+int RunAuditVerify(const AuditVerifyArgs& args);
+
+}  // namespace conclave::cli
+
+#endif  // CONCLAVE_CLI_AUDIT_COMMAND_H_
