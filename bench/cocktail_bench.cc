@@ -8,11 +8,14 @@
 // own computation: its Round 1 + Round 2 + Round 3, what its ceremony machine
 // spends; the rounds of different organisations run in parallel in reality).
 #include <benchmark/benchmark.h>
+#include <stdlib.h>
 
 #include <chrono>
+#include <filesystem>
 #include <vector>
 
 #include "keyceremony/cocktail.h"
+#include "keyceremony/simulate.h"
 
 namespace conclave::cocktail {
 namespace {
@@ -91,6 +94,43 @@ BENCHMARK(BM_CocktailDkg)
     ->Arg(20)
     ->Arg(50)
     ->Arg(100)
+    ->Iterations(1)
+    ->Unit(benchmark::kSecond);
+
+// The whole simulated ceremony as `conclave-ceremony simulate` runs it
+// (keyceremony/simulate.h): keys, COCKTAIL-DKG, 1-of-1 editor splits, every
+// sealed file at work factor 10, a drill file, the roster signed by every
+// editor and verified. Target (issue 5): m = 50, t = 26 in under 10 s.
+void BM_SimulatedCeremony(benchmark::State& state) {
+  const uint32_t m = static_cast<uint32_t>(state.range(0));
+  keyceremony::CeremonyOptions options;
+  options.orgs = m;
+  options.threshold = m / 2 + 1;
+  options.editors.assign(m, keyceremony::EditorSplit{1, 1});
+  options.work_factor = 10;
+  const SecretBytes passphrase =
+      SecretBytes::CopyFrom(AsBytes(std::string_view("bench passphrase")));
+  for (auto _ : state) {
+    char tmpl[] = "/tmp/conclave-ceremony-bench-XXXXXX";
+    if (mkdtemp(tmpl) == nullptr) {
+      state.SkipWithError("mkdtemp failed");
+      return;
+    }
+    auto result = keyceremony::RunCeremony(
+        options, std::filesystem::path(tmpl) / "out", passphrase);
+    std::filesystem::remove_all(tmpl);
+    if (!result.ok()) {
+      state.SkipWithError(result.status().ToString().c_str());
+      return;
+    }
+  }
+  state.counters["m"] = m;
+  state.counters["t"] = options.threshold;
+}
+BENCHMARK(BM_SimulatedCeremony)
+    ->Arg(5)
+    ->Arg(20)
+    ->Arg(50)
     ->Iterations(1)
     ->Unit(benchmark::kSecond);
 

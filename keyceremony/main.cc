@@ -1,0 +1,81 @@
+// conclave-ceremony: the editors' key-ceremony program (brief §4).
+#include <cstdio>
+#include <string>
+
+#include "base/hardening.h"
+#include "keyceremony/ceremony_commands.h"
+
+namespace {
+
+constexpr char kUsage[] = R"(conclave-ceremony - the Conclave key ceremony
+
+Usage:
+  conclave-ceremony identity new --org ORG --name NAME --out DIR
+  conclave-ceremony witness new --org ORG --out DIR
+  conclave-ceremony log-key new --origin NAME --out DIR
+  conclave-ceremony simulate --orgs N --threshold T [--editors LIST]
+                             [--work-factor LOGN] --out DIR [--passphrase-file F]
+  conclave-ceremony dealer   (the same options as simulate)
+  conclave-ceremony verify ROSTER [--share FILE]...
+  conclave-ceremony COMMAND --help
+
+Commands:
+  identity new  an editor's identity (signing and receiving keys), sealed
+  witness new   an organisation's witness key, sealed, and its vkey
+  log-key new   the daemon's log signing key, sealed, and its vkey
+  simulate      the whole ceremony in one process (COCKTAIL-DKG among the
+                organisations, editor shares, roster, drill files): demos, tests
+  dealer        the same outputs from a trusted dealer (weaker: one machine
+                holds the consortium key while dealing)
+  verify        check every signature and relation of a roster (and shares)
+
+The consortium key is shared t-of-N among member organisations; each
+organisation's share is split k-of-n among its editors. Sealed files are age
+files protected by a passphrase, asked for without echo (or read from
+--passphrase-file in scripts).
+
+Examples:
+  conclave-ceremony simulate --orgs 5 --threshold 3 --editors 2:1 --out demo
+  conclave-ceremony verify demo/consortium.roster
+
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  conclave::HardenProcess();
+  using namespace conclave::keyceremony;
+  if (argc < 2) {
+    std::fputs(kUsage, stderr);
+    std::fputs(CeremonyExitCodeHelp(), stderr);
+    return kCeremonyExitUsage;
+  }
+  const std::string cmd = argv[1];
+  if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+    std::fputs(kUsage, stdout);
+    std::fputs(CeremonyExitCodeHelp(), stdout);
+    return kCeremonyExitOk;
+  }
+  // Two-word commands: "identity new" etc.
+  const std::string sub = argc >= 3 ? argv[2] : "";
+  if (cmd == "identity" || cmd == "witness" || cmd == "log-key") {
+    if (sub != "new") {
+      std::fprintf(stderr,
+                   "conclave-ceremony: '%s' needs the subcommand 'new' (see "
+                   "conclave-ceremony --help)\n",
+                   cmd.c_str());
+      return kCeremonyExitUsage;
+    }
+    if (cmd == "identity") return IdentityNewMain(argc - 2, argv + 2);
+    if (cmd == "witness") return WitnessNewMain(argc - 2, argv + 2);
+    return LogKeyNewMain(argc - 2, argv + 2);
+  }
+  if (cmd == "simulate") return SimulateMain(argc - 1, argv + 1, false);
+  if (cmd == "dealer") return SimulateMain(argc - 1, argv + 1, true);
+  if (cmd == "verify") return VerifyMain(argc - 1, argv + 1);
+  std::fprintf(stderr,
+               "conclave-ceremony: unknown command '%s' (see "
+               "conclave-ceremony --help)\n",
+               cmd.c_str());
+  return kCeremonyExitUsage;
+}

@@ -1,0 +1,114 @@
+// Key-ceremony outputs made in one process (brief §4): the single-key steps
+// (`identity new`, `witness new`, `log-key new`) and the whole ceremony with
+// every participant simulated (`simulate`: COCKTAIL-DKG among the
+// organisations) or with a trusted dealer (`dealer`: weaker — one machine
+// knows the consortium private key while it deals).
+//
+// Output layout (issue 5):
+//   DIR/consortium.pub        age1tag1… recipient on the first line
+//   DIR/consortium.roster     the signed roster (roster.h)
+//   DIR/cocktail.record       simulate only: COCKTAIL transcript T and the
+//                             CertEq signatures (CheckCocktailRecord)
+//   DIR/log.age, log.vkey     the daemon's log key
+//   DIR/drill/drill-N.age     drill files (conclave-drill-pok), ids in roster
+//   DIR/orgI/witness.age, witness.vkey
+//   DIR/orgI/editorJ/identity.age, share.age, editor.card
+#ifndef CONCLAVE_KEYCEREMONY_SIMULATE_H_
+#define CONCLAVE_KEYCEREMONY_SIMULATE_H_
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/secret_bytes.h"
+#include "base/status.h"
+#include "conclave/v1/ceremony.pb.h"
+#include "crypto/ed25519.h"
+#include "crypto/hash.h"
+
+namespace conclave::keyceremony {
+
+// ---- Single keys ----
+
+struct NewIdentity {
+  v1::PublicCard card;
+  Ed25519PrivateKey signing_key;  // for the caller to sign with, then drop
+};
+
+// An editor identity: fresh Ed25519 and P-256 keys, sealed in
+// DIR/identity.age, and the self-signed public card in DIR/editor.card.
+// `editor_index` 0 means "assigned later by the plan". Refuses to overwrite.
+StatusOr<NewIdentity> CreateEditorIdentity(uint32_t org_id,
+                                           uint32_t editor_index,
+                                           const std::string& name,
+                                           const std::filesystem::path& dir,
+                                           const SecretBytes& passphrase,
+                                           int work_factor);
+
+// The organisation's witness key, sealed in DIR/witness.age; its vkey
+// (tlog-cosignature/v1, type 0x04) in DIR/witness.vkey. Returns the vkey.
+StatusOr<std::string> CreateWitnessKey(uint32_t org_id, const std::string& name,
+                                       const std::filesystem::path& dir,
+                                       const SecretBytes& passphrase,
+                                       int work_factor);
+// The default witness name of an organisation: "witness-orgI".
+std::string DefaultWitnessName(uint32_t org_id);
+
+// The daemon's log key, sealed in DIR/log.age; its vkey (signed-note
+// Ed25519, type 0x01) in DIR/log.vkey. Returns the vkey.
+StatusOr<std::string> CreateLogKey(const std::string& origin,
+                                   const std::filesystem::path& dir,
+                                   const SecretBytes& passphrase,
+                                   int work_factor);
+
+// ---- The whole ceremony ----
+
+// n_o editors, k_o of whom are needed.
+struct EditorSplit {
+  uint32_t editors = 1;
+  uint32_t threshold = 1;
+};
+
+// "E:K" for every organisation, or "E1:K1,E2:K2,…" with exactly `orgs`
+// entries. Each needs 1 <= K <= E. INVALID_ARGUMENT naming the bad entry.
+StatusOr<std::vector<EditorSplit>> ParseEditorList(std::string_view list,
+                                                   uint32_t orgs);
+
+enum class KeyGenerationMode {
+  kCocktailDkg,    // every organisation a COCKTAIL participant
+  kTrustedDealer,  // one dealer knows x while dealing (weaker)
+};
+
+struct CeremonyOptions {
+  uint32_t orgs = 0;
+  uint32_t threshold = 0;
+  std::vector<EditorSplit> editors;  // one per organisation
+  int work_factor = 18;              // scrypt log2 N of every sealed file
+  KeyGenerationMode mode = KeyGenerationMode::kCocktailDkg;
+  std::string log_origin = "conclave.example/log";
+  uint32_t drill_files = 1;
+  uint64_t max_request_lifetime_seconds = 7 * 24 * 3600;
+};
+
+struct CeremonyResult {
+  std::string recipient;  // age1tag1…
+  Sha256Digest roster_fingerprint{};
+  std::vector<std::string> drill_ids;
+  size_t sealed_files = 0;
+};
+
+// Runs the ceremony with every participant in this process and writes the
+// layout above into `out` (created; refused if it exists and is not empty).
+// Every secret (COCKTAIL static keys, round-1 secrets, x_o, the dealer's x)
+// is erased when the call returns; only the sealed files keep shares. The
+// roster is written last and verified with VerifyRoster before returning.
+StatusOr<CeremonyResult> RunCeremony(const CeremonyOptions& options,
+                                     const std::filesystem::path& out,
+                                     const SecretBytes& passphrase);
+
+}  // namespace conclave::keyceremony
+
+#endif  // CONCLAVE_KEYCEREMONY_SIMULATE_H_
