@@ -17,10 +17,30 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     bool ok = false;
     size_t want = 0;
     switch (op % 8) {
-      case 0: { uint8_t v; ok = r.ReadU8(&v); want = 1; break; }
-      case 1: { uint16_t v; ok = r.ReadU16(&v); want = 2; break; }
-      case 2: { uint32_t v; ok = r.ReadU32(&v); want = 4; break; }
-      case 3: { uint64_t v; ok = r.ReadU64(&v); want = 8; break; }
+      case 0: {
+        uint8_t v;
+        ok = r.ReadU8(&v);
+        want = 1;
+        break;
+      }
+      case 1: {
+        uint16_t v;
+        ok = r.ReadU16(&v);
+        want = 2;
+        break;
+      }
+      case 2: {
+        uint32_t v;
+        ok = r.ReadU32(&v);
+        want = 4;
+        break;
+      }
+      case 3: {
+        uint64_t v;
+        ok = r.ReadU64(&v);
+        want = 8;
+        break;
+      }
       case 4: {
         ByteSpan b;
         want = op / 8;
@@ -40,7 +60,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         want = ok ? b.size() + 4 : 0;
         break;
       }
-      case 7: want = op / 8; ok = r.Skip(want); break;
+      case 7:
+        want = op / 8;
+        ok = r.Skip(want);
+        break;
     }
     if (ok) {
       FUZZ_CHECK(before - r.remaining() == want);

@@ -25,7 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::vector<uint32_t> orgs;
     uint32_t org;
     while (in.ReadU32(&org)) orgs.push_back(org);
-    auto kind = selector & 2 ? SenderProofKind::kDrill : SenderProofKind::kSender;
+    auto kind =
+        selector & 2 ? SenderProofKind::kDrill : SenderProofKind::kSender;
     Status s = VerifySenderProof(kind, enc, kKey, tag, body, orgs, proof);
     FUZZ_CHECK(s.ok() || s.code() == StatusCode::kInvalidArgument ||
                s.code() == StatusCode::kUnauthenticated);

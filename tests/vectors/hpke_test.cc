@@ -376,11 +376,10 @@ TEST(HpkeVectors, SetupBaseWithEphemeralMatchesIkmPath) {
                        DhkemP256DeriveKeyPair(Hex(kTagIkmR)));
   ASSERT_OK_AND_ASSIGN(DhkemP256KeyPair e,
                        DhkemP256DeriveKeyPair(Hex(kTagIkmE)));
-  ASSERT_OK_AND_ASSIGN(
-      HpkeSenderContext sender,
-      HpkeSenderContext::SetupBaseWithEphemeral(
-          HpkeAead::kChaCha20Poly1305, r.public_key, AsBytes(kTagInfo),
-          e.private_key));
+  ASSERT_OK_AND_ASSIGN(HpkeSenderContext sender,
+                       HpkeSenderContext::SetupBaseWithEphemeral(
+                           HpkeAead::kChaCha20Poly1305, r.public_key,
+                           AsBytes(kTagInfo), e.private_key));
   EXPECT_EQ(H(sender.enc()), kTagEnc);
   EXPECT_EQ(H(e.public_key), kTagEnc);
   ASSERT_OK_AND_ASSIGN(Bytes ct, sender.Seal({}, Hex(kTagFileKey)));
