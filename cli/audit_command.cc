@@ -7,6 +7,8 @@
 #include "audit/export.h"
 #include "audit/note.h"
 #include "base/file_util.h"
+#include "keyceremony/roster.h"
+#include "keyceremony/roster_members.h"
 
 namespace conclave::cli {
 
@@ -18,7 +20,8 @@ constexpr char kAuditUsage[] =
     R"(conclave audit - review the consortium's audit log
 
 Usage:
-  conclave audit verify --offline DIR [--log-vkey V | --roster R]
+  conclave audit verify --offline DIR --roster R [--state DIR] [--json]
+  conclave audit verify --offline DIR [--log-vkey V]
                         [--witness ORG=VKEY]... [--members M --threshold T]
                         [--state DIR] [--json]
 
@@ -34,15 +37,21 @@ organisations. With --state DIR (a client state directory) the export must
 extend the checkpoint pinned there; a settled export moves the pin forward,
 and a rewritten history is kept there as fork evidence.
 
-Without --log-vkey (or a roster) the log key is taken from DIR/log.vkey
+--roster R (consortium.roster) is verified first; the log key, every
+organisation's witness key, m and t then all come from it, so it cannot be
+combined with --log-vkey, --witness, --members or --threshold. Without a
+roster, --witness ORG=VKEY (repeatable) with --members and --threshold give
+the same information by hand.
+
+Without --log-vkey or --roster the log key is taken from DIR/log.vkey
 itself, and the report says so: that proves the export is internally
 consistent, not that it comes from your consortium's log.
 
 V and VKEY are verifier keys ("name+id+base64") or files holding one.
---roster comes with the key-ceremony issue; until then --witness ORG=VKEY
-(repeatable) with --members and --threshold stands in for it.
 
 Examples:
+  conclave audit verify --offline export/ --roster consortium.roster \
+      --state ~/.conclave/audit
   conclave audit verify --offline export/ --log-vkey log.vkey
   conclave audit verify --offline export/ --log-vkey log.vkey \
       --witness 1=w1.vkey --witness 2=w2.vkey --witness 3=w3.vkey \
@@ -85,7 +94,7 @@ int VerifyMain(int argc, char** argv) {
     ("offline", "the export directory", cxxopts::value<std::string>())
     ("log-vkey", "the log's verifier key (or a file holding it)",
      cxxopts::value<std::string>())
-    ("roster", "the consortium roster (comes with the key-ceremony issue)",
+    ("roster", "the consortium roster: log key, witnesses, m and t",
      cxxopts::value<std::string>())
     ("witness", "ORG=VKEY: an organisation's witness key (repeatable)",
      cxxopts::value<std::vector<std::string>>())
@@ -112,9 +121,13 @@ int VerifyMain(int argc, char** argv) {
     return Usage("unexpected argument '" + r.unmatched()[0] + "'");
   }
   if (r.count("roster")) {
-    return Usage(
-        "rosters come with the key-ceremony issue; use --log-vkey and "
-        "--witness ORG=VKEY with --members and --threshold");
+    for (const char* other : {"log-vkey", "witness", "members", "threshold"}) {
+      if (r.count(other)) {
+        return Usage(std::string("--roster and --") + other +
+                     " conflict: the roster already gives the log key, the "
+                     "witnesses, m and t");
+      }
+    }
   }
   if (!r.count("offline")) {
     return Usage(
@@ -124,6 +137,7 @@ int VerifyMain(int argc, char** argv) {
   AuditVerifyArgs args;
   args.dir = r["offline"].as<std::string>();
   args.json = r.count("json") > 0;
+  if (r.count("roster")) args.roster = r["roster"].as<std::string>();
   if (r.count("log-vkey")) {
     auto v = VkeyArg(r["log-vkey"].as<std::string>());
     if (!v.ok()) return Usage("--log-vkey: " + v.status().message());
@@ -169,6 +183,34 @@ int RunAuditVerify(const AuditVerifyArgs& args) {
   }
   opts.members = args.members;
   opts.threshold = args.threshold;
+  std::optional<std::string> roster_fingerprint;
+  if (args.roster) {
+    StatusOr<keyceremony::VerifiedRoster> roster =
+        keyceremony::ReadRosterFile(*args.roster);
+    if (!roster.ok()) {
+      const std::string msg = "roster " + UserMessage(roster.status());
+      if (args.json) {
+        json j;
+        j["ok"] = false;
+        j["dir"] = args.dir;
+        j["problem"] = "roster";
+        j["message"] = msg;
+        std::printf("%s\n", j.dump(2).c_str());
+      }
+      std::fprintf(stderr, "conclave audit verify: %s\n", msg.c_str());
+      return ExitCodeFor(roster.status());
+    }
+    const v1::RosterBody& body = roster->body;
+    opts.log_vkey = body.log_vkey();
+    opts.witnesses.clear();
+    for (const keyceremony::RosterWitness& w :
+         keyceremony::RosterWitnesses(body)) {
+      opts.witnesses.push_back({w.org_id, w.vkey});
+    }
+    opts.members = static_cast<uint32_t>(body.organisations_size());
+    opts.threshold = body.threshold();
+    roster_fingerprint = HexEncode(roster->fingerprint);
+  }
   if (args.state_dir) opts.state_dir = *args.state_dir;
   auto res = audit::VerifyExport(args.dir, opts);
   if (!res.ok()) {
@@ -198,6 +240,8 @@ int RunAuditVerify(const AuditVerifyArgs& args) {
     j["size"] = v.checkpoint.size;
     j["root"] = root;
     j["log_vkey"] = v.log_vkey;
+    j["roster_fingerprint"] =
+        roster_fingerprint ? json(*roster_fingerprint) : json(nullptr);
     j["trusted_export_vkey"] = v.trusted_export_vkey;
     j["leaves"] = v.leaf_count;
     j["leaf_bytes"] = v.leaf_bytes;
@@ -215,6 +259,10 @@ int RunAuditVerify(const AuditVerifyArgs& args) {
     std::printf("%-12s %s\n", k, val.c_str());
   };
   line("export:", args.dir);
+  if (roster_fingerprint) {
+    line("roster:",
+         *args.roster + " (fingerprint " + *roster_fingerprint + ")");
+  }
   line("log:", v.checkpoint.origin);
   line("checkpoint:",
        "size " + std::to_string(v.checkpoint.size) + ", root " + root);

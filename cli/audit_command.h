@@ -16,7 +16,10 @@ namespace conclave::cli {
 struct AuditVerifyArgs {
   std::string dir;                      // --offline DIR
   std::optional<std::string> log_vkey;  // --log-vkey
-  // --witness ORG=VKEY, stand-in for the roster until issue 5.
+  // --roster: the log key, the witnesses, m and t all come from it (it
+  // excludes --log-vkey, --witness, --members and --threshold).
+  std::optional<std::string> roster;
+  // --witness ORG=VKEY: the witnesses without a roster.
   std::vector<std::pair<uint32_t, std::string>> witnesses;
   uint32_t members = 0;                  // --members
   uint32_t threshold = 0;                // --threshold

@@ -13,10 +13,13 @@
 #include <memory>
 
 #include "age/age.h"
+#include "age/p256tag.h"
 #include "age/parallel_stream.h"
 #include "age/submission.h"
 #include "cli/output_file.h"
 #include "cli/progress.h"
+#include "keyceremony/roster.h"
+#include "keyceremony/roster_members.h"
 
 namespace conclave::cli {
 
@@ -29,11 +32,17 @@ p256tag stanza to that key and the sender-proof stanza Conclave requires; any
 age client that has the consortium's identity could read it, but only a quorum
 of member organisations can decrypt it.
 
---exclude ORG names an organisation (by its numeric id) whose editors must not
-take part in decrypting this submission; repeat it for several. Organisation
-names and the m - t limit need the consortium roster, which this version does
-not read yet (there is no --roster option): the daemon enforces the limit when
-the submission arrives.
+--roster R (consortium.roster) is verified first (every editor's signature
+and every key, as conclave-ceremony verify does); the consortium key then
+comes from it, and --to, if also given, must be that same key.
+
+--exclude ORG names an organisation whose editors must not take part in
+decrypting this submission; repeat it for several. Without --roster, ORG is
+a numeric id. With --roster, ORG is an id or a name (an exact match, or a
+case-insensitive one if only one organisation matches), it must be a member,
+and at most m - t organisations may be excluded: the other t must still be
+able to decrypt. Without --roster the daemon enforces that limit when the
+submission arrives.
 
 With -o the output appears only when it is complete (written to a temporary
 file next to it, synced, then renamed); on any error, or Ctrl-C, nothing is
@@ -42,6 +51,8 @@ terminal, unless --armor).
 
 Examples:
   conclave encrypt --to consortium.pub -o leak.age documents.zip
+  conclave encrypt --roster consortium.roster --exclude "Organisation 2" \
+      -o leak.age documents.zip
   conclave encrypt --to age1tag1qf... --exclude 3 --exclude 7 -o tip.age tip.txt
   tar c docs/ | conclave encrypt --to consortium.pub --armor > docs.age.txt
 )";
@@ -110,29 +121,84 @@ Status WriteSubmission(const age::SubmissionRecipient& recipient,
   return armored.Finish();
 }
 
-}  // namespace
-
-int RunEncrypt(const EncryptArgs& args) {
-  // Everything about the arguments is checked before any file is touched.
+// The consortium key and the exclusions, from --to / --roster / --exclude.
+// Returns an exit code on error (after printing why).
+struct Addressing {
+  Point key = Point::Infinity();
   std::vector<uint32_t> excluded;
+};
+
+std::optional<int> ResolveAddressing(const EncryptArgs& args, Addressing* out) {
+  std::optional<keyceremony::VerifiedRoster> roster;
+  if (args.roster) {
+    StatusOr<keyceremony::VerifiedRoster> r =
+        keyceremony::ReadRosterFile(*args.roster);
+    if (!r.ok()) {
+      PrintError("roster " + UserMessage(r.status()));
+      return ExitCodeFor(r.status());
+    }
+    roster = std::move(r).value();
+  }
+  if (args.recipient) {
+    StatusOr<Point> key = age::ReadRecipientArgument(*args.recipient);
+    if (!key.ok()) return Fail(key.status());
+    if (roster && !(*key == roster->consortium_key)) {
+      PrintError("--to " + *args.recipient +
+                 " is not the consortium key of roster " + *args.roster + " (" +
+                 age::EncodeP256TagRecipient(roster->consortium_key) +
+                 "); give one or the other");
+      return kExitUsage;
+    }
+    out->key = *key;
+  } else if (roster) {
+    out->key = roster->consortium_key;
+  } else {
+    PrintError(
+        "--to RECIPIENT or --roster ROSTER is required (see conclave "
+        "encrypt --help)");
+    return kExitUsage;
+  }
+
+  if (roster) {
+    StatusOr<std::vector<uint32_t>> ids =
+        keyceremony::ResolveExclusions(roster->body, args.exclude);
+    if (!ids.ok()) {
+      PrintError("--exclude: " + UserMessage(ids.status()));
+      return kExitUsage;
+    }
+    out->excluded = std::move(ids).value();
+    return std::nullopt;
+  }
   for (const std::string& e : args.exclude) {
     StatusOr<uint32_t> id = age::ParseOrgId(e);
     if (!id.ok()) {
       PrintError("--exclude '" + e +
-                 "': an organisation id is a decimal number from 1 to "
-                 "4294967295 without sign or leading zeros");
+                 "': without --roster an organisation is given by its id, a "
+                 "decimal number from 1 to 4294967295 without sign or "
+                 "leading zeros (names need --roster)");
       return kExitUsage;
     }
-    if (std::find(excluded.begin(), excluded.end(), *id) != excluded.end()) {
+    if (std::find(out->excluded.begin(), out->excluded.end(), *id) !=
+        out->excluded.end()) {
       PrintError("--exclude " + e + " given twice");
       return kExitUsage;
     }
-    excluded.push_back(*id);
+    out->excluded.push_back(*id);
   }
-  StatusOr<Point> key = age::ReadRecipientArgument(args.recipient);
-  if (!key.ok()) return Fail(key.status());
+  return std::nullopt;
+}
+
+}  // namespace
+
+int RunEncrypt(const EncryptArgs& args) {
+  // Everything about the arguments is checked before any file is touched.
+  Addressing addressing;
+  if (std::optional<int> code = ResolveAddressing(args, &addressing)) {
+    return *code;
+  }
   StatusOr<age::SubmissionRecipient> recipient =
-      age::SubmissionRecipient::Create(*key, std::move(excluded));
+      age::SubmissionRecipient::Create(addressing.key,
+                                       std::move(addressing.excluded));
   if (!recipient.ok()) return Fail(recipient.status());
 
   StatusOr<std::unique_ptr<Input>> input = OpenInput(args.input);
@@ -182,16 +248,23 @@ int EncryptMain(int argc, char** argv) {
       "conclave encrypt",
       "Encrypt a file (or stdin) as a Conclave submission to the consortium "
       "key.");
-  options.custom_help("--to RECIPIENT [--exclude ORG]... [-o OUT] [--armor]")
+  options
+      .custom_help(
+          "--to RECIPIENT | --roster R [--exclude ORG]... [-o OUT] [--armor]")
       .positional_help("[IN]")
       .show_positional_help();
   EncryptArgs args;
   options.add_options()(
       "t,to", "consortium key: age1tag1... or a file whose first line is one",
       cxxopts::value<std::string>(), "RECIPIENT")(
-      "x,exclude",
-      "exclude an organisation (numeric id) from decrypting; repeatable",
-      cxxopts::value<std::vector<std::string>>(), "ORG")(
+      "roster",
+      "the consortium roster: verified, then supplies the key, the names "
+      "and the m - t limit",
+      cxxopts::value<std::string>(),
+      "R")("x,exclude",
+           "exclude an organisation (id, or name with --roster) from "
+           "decrypting; repeatable",
+           cxxopts::value<std::vector<std::string>>(), "ORG")(
       "o,output", "write here (default: stdout)", cxxopts::value<std::string>(),
       "OUT")("a,armor", "ASCII-armored output (PEM-style text)")(
       "q,quiet", "no progress bar")(
@@ -207,11 +280,14 @@ int EncryptMain(int argc, char** argv) {
                   ExitCodeHelp());
       return kExitOk;
     }
-    if (!r.count("to")) {
-      PrintError("--to RECIPIENT is required (see conclave encrypt --help)");
+    if (!r.count("to") && !r.count("roster")) {
+      PrintError(
+          "--to RECIPIENT or --roster R is required (see conclave encrypt "
+          "--help)");
       return kExitUsage;
     }
-    args.recipient = r["to"].as<std::string>();
+    if (r.count("to")) args.recipient = r["to"].as<std::string>();
+    if (r.count("roster")) args.roster = r["roster"].as<std::string>();
     if (r.count("exclude")) {
       args.exclude = r["exclude"].as<std::vector<std::string>>();
     }

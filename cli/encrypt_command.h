@@ -11,8 +11,10 @@
 namespace conclave::cli {
 
 struct EncryptArgs {
-  std::string recipient;              // age1tag1… or a file holding one
-  std::vector<std::string> exclude;   // organisation ids, as typed
+  // age1tag1… or a file holding one; optional with a roster.
+  std::optional<std::string> recipient;
+  std::optional<std::string> roster;  // consortium.roster
+  std::vector<std::string> exclude;   // ids (or, with a roster, names)
   std::optional<std::string> output;  // none: stdout
   std::optional<std::string> input;   // none or "-": stdin
   bool armor = false;

@@ -13,6 +13,8 @@
 #include "age/age.h"
 #include "age/submission.h"
 #include "crypto/aead.h"
+#include "keyceremony/roster.h"
+#include "keyceremony/roster_members.h"
 
 namespace conclave::cli {
 
@@ -23,15 +25,17 @@ Describes a submission without decrypting it: its submission id (hex SHA-256
 of the p256tag stanza's enc), whether the sender proof is present and valid,
 which organisations it excludes, whether it is addressed to the given key, and
 the payload size. Checking the proof and the tag needs the consortium key
-(--to); without it, inspect reports what it can. The header MAC and the
-payload can only be checked after a quorum decrypts.
+(--to, or --roster); without it, inspect reports what it can. The header MAC
+and the payload can only be checked after a quorum decrypts.
 
-(--roster, to print organisation names and check the m - t exclusion limit,
-comes with the roster format in a later version.)
+With --roster R (consortium.roster, verified first) the key comes from the
+roster, excluded organisations are shown with their names, and the intake
+rule applies: at most m - t organisations may be excluded.
 
 Examples:
   conclave inspect leak.age --to consortium.pub
   conclave inspect leak.age --to age1tag1qf... --json
+  conclave inspect leak.age --roster consortium.roster
   conclave inspect - < leak.age
 )";
 
@@ -106,7 +110,8 @@ std::string Join(const std::vector<uint32_t>& v) {
 }
 
 json ToJson(const InspectArgs& args, const Parsed& p,
-            const age::SubmissionReport& r, bool key_given) {
+            const age::SubmissionReport& r, bool key_given,
+            const keyceremony::VerifiedRoster* roster) {
   json j;
   j["file"] = args.file;
   j["armored"] = p.armored;
@@ -120,6 +125,19 @@ json ToJson(const InspectArgs& args, const Parsed& p,
   j["proof_valid"] = r.proof_valid ? json(*r.proof_valid) : json(nullptr);
   j["proof_status"] = r.proof_status;
   j["excluded_orgs"] = r.excluded_orgs ? json(*r.excluded_orgs) : json(nullptr);
+  if (roster) {
+    j["roster_fingerprint"] = HexEncode(roster->fingerprint);
+    j["max_exclusions"] = keyceremony::MaxExclusions(roster->body);
+    if (r.excluded_orgs) {
+      json names = json::array();
+      for (uint32_t id : *r.excluded_orgs) {
+        const v1::RosterOrganisation* o =
+            keyceremony::FindOrganisation(roster->body, id);
+        names.push_back(o ? json(o->name()) : json(nullptr));
+      }
+      j["excluded_names"] = names;
+    }
+  }
   j["tag_matches"] = r.tag_matches ? json(*r.tag_matches) : json(nullptr);
   j["key_given"] = key_given;
   j["valid"] = r.valid;
@@ -141,7 +159,8 @@ json ToJson(const InspectArgs& args, const Parsed& p,
 }
 
 void PrintHuman(const InspectArgs& args, const Parsed& p,
-                const age::SubmissionReport& r, bool key_given) {
+                const age::SubmissionReport& r, bool key_given,
+                const keyceremony::VerifiedRoster* roster) {
   auto line = [](const char* k, const std::string& v) {
     std::printf("%-16s %s\n", k, v.c_str());
   };
@@ -150,13 +169,26 @@ void PrintHuman(const InspectArgs& args, const Parsed& p,
   line("submission id:", r.id ? *r.id : "(none: no readable p256tag stanza)");
   if (r.kind) line("kind:", std::string(age::SenderProofKindName(*r.kind)));
   line("sender proof:", r.proof_status);
-  if (r.excluded_orgs) {
+  if (roster) {
+    line("roster:", args.roster.value_or("") + " (fingerprint " +
+                        HexEncode(roster->fingerprint) + ")");
+  }
+  if (r.excluded_orgs && roster) {
+    std::string labels;
+    for (uint32_t id : *r.excluded_orgs) {
+      labels += (labels.empty() ? "" : ", ") +
+                keyceremony::OrganisationLabel(roster->body, id);
+    }
+    line("excluded orgs:",
+         (labels.empty() ? "none" : labels) + " (at most m - t = " +
+             std::to_string(keyceremony::MaxExclusions(roster->body)) + ")");
+  } else if (r.excluded_orgs) {
     line("excluded orgs:",
          r.excluded_orgs->empty() ? "none" : Join(*r.excluded_orgs));
   } else if (r.proof_present) {
     line("excluded orgs:", "(unreadable)");
   }
-  line("tag matches:", !key_given       ? "cannot check without --to"
+  line("tag matches:", !key_given ? "cannot check without --to or --roster"
                        : !r.tag_matches ? "(no readable p256tag stanza)"
                        : *r.tag_matches ? "yes, addressed to this key"
                                         : "NO, addressed to another key");
@@ -184,7 +216,9 @@ void PrintHuman(const InspectArgs& args, const Parsed& p,
   } else if (!r.defects.empty()) {
     line("verdict:", "NOT a valid submission");
   } else {
-    line("verdict:", "no problem found; give --to to check the proof and tag");
+    line("verdict:",
+         "no problem found; give --to or --roster to check the proof and "
+         "tag");
   }
 }
 
@@ -203,7 +237,21 @@ int Error(const InspectArgs& args, const Status& s) {
 
 int RunInspect(const InspectArgs& args) {
   std::optional<Point> key;
-  if (args.recipient) {
+  std::optional<keyceremony::VerifiedRoster> roster;
+  age::SubmissionPolicy policy{.allow_drill = true,
+                               .max_exclusions = std::nullopt};
+  if (args.roster) {
+    StatusOr<keyceremony::VerifiedRoster> r =
+        keyceremony::ReadRosterFile(*args.roster);
+    if (!r.ok()) {
+      return Error(
+          args, Status(r.status().code(), "roster " + UserMessage(r.status())));
+    }
+    roster = std::move(r).value();
+    key = roster->consortium_key;
+    // The intake rule (brief §2): t organisations must remain.
+    policy.max_exclusions = keyceremony::MaxExclusions(roster->body);
+  } else if (args.recipient) {
     StatusOr<Point> k = age::ReadRecipientArgument(*args.recipient);
     if (!k.ok()) return Error(args, k.status());
     key = *k;
@@ -227,12 +275,14 @@ int RunInspect(const InspectArgs& args) {
     return Error(args, s);
   }
   const age::SubmissionReport report =
-      age::InspectSubmission(parsed->header, key ? &*key : nullptr);
+      age::InspectSubmission(parsed->header, key ? &*key : nullptr, policy);
+  const keyceremony::VerifiedRoster* rp = roster ? &*roster : nullptr;
   if (args.json) {
-    std::printf("%s\n",
-                ToJson(args, *parsed, report, key.has_value()).dump(2).c_str());
+    std::printf(
+        "%s\n",
+        ToJson(args, *parsed, report, key.has_value(), rp).dump(2).c_str());
   } else {
-    PrintHuman(args, *parsed, report, key.has_value());
+    PrintHuman(args, *parsed, report, key.has_value(), rp);
   }
   const bool payload_ok = parsed->payload.plaintext.has_value();
   return report.defects.empty() && payload_ok ? kExitOk : kExitBadInput;
@@ -241,7 +291,7 @@ int RunInspect(const InspectArgs& args) {
 int InspectMain(int argc, char** argv) {
   cxxopts::Options options("conclave inspect",
                            "Describe a submission without decrypting it.");
-  options.custom_help("[--to RECIPIENT] [--json]")
+  options.custom_help("[--to RECIPIENT | --roster R] [--json]")
       .positional_help("FILE")
       .show_positional_help();
   options.add_options()(
@@ -249,7 +299,11 @@ int InspectMain(int argc, char** argv) {
       "consortium key (age1tag1... or a file holding one): check "
       "the tag and the sender proof",
       cxxopts::value<std::string>(),
-      "RECIPIENT")("json", "machine-readable output")("h,help", "this help");
+      "RECIPIENT")("roster",
+                   "the consortium roster (verified first): the key, "
+                   "organisation names and the m - t exclusion limit",
+                   cxxopts::value<std::string>(), "R")(
+      "json", "machine-readable output")("h,help", "this help");
   options.add_options("positional")("file", "the age file (- for stdin)",
                                     cxxopts::value<std::string>());
   options.parse_positional({"file"});
@@ -273,7 +327,14 @@ int InspectMain(int argc, char** argv) {
       return kExitUsage;
     }
     args.file = r["file"].as<std::string>();
+    if (r.count("to") && r.count("roster")) {
+      std::fprintf(stderr,
+                   "conclave inspect: give --to RECIPIENT or --roster R, "
+                   "not both (the roster holds the key)\n");
+      return kExitUsage;
+    }
     if (r.count("to")) args.recipient = r["to"].as<std::string>();
+    if (r.count("roster")) args.roster = r["roster"].as<std::string>();
     args.json = r.count("json") > 0;
   } catch (const cxxopts::exceptions::exception& e) {
     std::fprintf(stderr, "conclave inspect: %s (see conclave inspect --help)\n",

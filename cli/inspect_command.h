@@ -12,6 +12,7 @@ namespace conclave::cli {
 struct InspectArgs {
   std::string file;                      // "-" for stdin
   std::optional<std::string> recipient;  // --to
+  std::optional<std::string> roster;     // --roster (instead of --to)
   bool json = false;
 };
 

@@ -13,8 +13,10 @@ namespace {
 constexpr char kUsage[] = R"(conclave - submissions for a Conclave consortium
 
 Usage:
-  conclave encrypt --to RECIPIENT [--exclude ORG]... [-o OUT] [--armor] [IN]
-  conclave inspect FILE [--to RECIPIENT] [--json]
+  conclave encrypt (--to RECIPIENT | --roster R) [--exclude ORG]... [-o OUT]
+                   [--armor] [IN]
+  conclave inspect FILE [--to RECIPIENT | --roster R] [--json]
+  conclave audit verify --offline DIR --roster R [--state DIR] [--json]
   conclave audit verify --offline DIR [--log-vkey V] [--witness ORG=VKEY]...
                         [--members M --threshold T] [--state DIR] [--json]
   conclave COMMAND --help
@@ -30,7 +32,10 @@ Commands:
 Examples:
   conclave encrypt --to consortium.pub -o leak.age documents.zip
   conclave encrypt --to consortium.pub --exclude 3 < notes.txt > notes.age
-  conclave inspect leak.age --to consortium.pub
+  conclave encrypt --roster consortium.roster --exclude "Organisation 3" \
+      -o leak.age documents.zip
+  conclave inspect leak.age --roster consortium.roster
+  conclave audit verify --offline export/ --roster consortium.roster
 
 )";
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/hardening.h"
+#include "keyceremony/roster.h"
 #include "sealed/passphrase.h"
 #include "sealed/sealed_file.h"
 #include "witness/witness.h"
@@ -42,12 +43,16 @@ plain HTTP: to serve it to other machines, put it behind TLS termination (a
 reverse proxy) and pass --allow-remote. Unix sockets are not available with
 the cpp-httplib version this build uses.
 
-Until rosters exist (the key-ceremony issue), each --log-vkey names a log
-this witness serves; the log's origin is the vkey's key name.
+--roster R (consortium.roster) is verified first; the witness then serves
+the roster's log (its log key), and the witness key must be the one the
+roster records for its organisation. Without a roster, each --log-vkey names
+a log this witness serves; the log's origin is the vkey's key name.
 
 Create a key:
   conclave-witness --generate-key witness.age --name witness.org1.example --org 1
 Run:
+  conclave-witness --key witness.age --state /var/lib/conclave-witness \
+      --listen 127.0.0.1:7380 --roster consortium.roster
   conclave-witness --key witness.age --state /var/lib/conclave-witness \
       --listen 127.0.0.1:7380 --log-vkey "$(cat log.vkey)"
 
@@ -149,7 +154,7 @@ int main(int argc, char** argv) {
                            "one organisation's transparency-log witness");
   options.custom_help(
       "--key KEY.age --state DIR --listen ADDR "
-      "--log-vkey V... [--passphrase-file F]");
+      "(--roster R | --log-vkey V...) [--passphrase-file F]");
   // clang-format off
   options.add_options()
     ("key", "sealed witness key (age scrypt file, WitnessKey)",
@@ -160,7 +165,7 @@ int main(int argc, char** argv) {
      cxxopts::value<std::string>())
     ("log-vkey", "a log verifier key this witness serves (repeatable)",
      cxxopts::value<std::vector<std::string>>())
-    ("roster", "the consortium roster (comes with the key-ceremony issue)",
+    ("roster", "the consortium roster: serve its log, check the key",
      cxxopts::value<std::string>())
     ("passphrase-file", "read the key's passphrase from this file's first line",
      cxxopts::value<std::string>())
@@ -199,10 +204,10 @@ int main(int argc, char** argv) {
                        args["name"].as<std::string>(),
                        args["org"].as<uint32_t>(), pass_file);
   }
-  if (args.count("roster")) {
+  if (args.count("roster") && args.count("log-vkey")) {
     return Fail(kExitUsage,
-                "rosters come with the key-ceremony issue; use --log-vkey "
-                "for each log this witness serves");
+                "--roster and --log-vkey conflict: the roster names the log "
+                "this witness serves");
   }
   for (const char* req : {"key", "state", "listen"}) {
     if (!args.count(req)) {
@@ -210,8 +215,9 @@ int main(int argc, char** argv) {
                   std::string("missing --") + req + " (see --help)");
     }
   }
-  if (!args.count("log-vkey")) {
-    return Fail(kExitUsage, "give at least one --log-vkey (see --help)");
+  if (!args.count("log-vkey") && !args.count("roster")) {
+    return Fail(kExitUsage,
+                "give --roster or at least one --log-vkey (see --help)");
   }
   std::string why;
   auto listen = ParseListen(args["listen"].as<std::string>(), &why);
@@ -233,9 +239,24 @@ int main(int argc, char** argv) {
   }
 
   witness::WitnessConfig config;
-  for (const std::string& v : args["log-vkey"].as<std::vector<std::string>>()) {
-    if (Status s = config.AddLogVkey(v); !s.ok()) {
-      return Fail(kExitUsage, "--log-vkey " + v + ": " + s.message());
+  std::optional<keyceremony::VerifiedRoster> roster;
+  if (args.count("roster")) {
+    const std::string path = args["roster"].as<std::string>();
+    auto r = keyceremony::ReadRosterFile(path);
+    if (!r.ok()) {
+      return Fail(CodeFor(r.status()), "roster " + r.status().message());
+    }
+    roster = std::move(r).value();
+    if (Status s = config.AddLogVkey(roster->body.log_vkey()); !s.ok()) {
+      return Fail(kExitBadInput,
+                  "roster " + path + ": log key: " + s.message());
+    }
+  } else {
+    for (const std::string& v :
+         args["log-vkey"].as<std::vector<std::string>>()) {
+      if (Status s = config.AddLogVkey(v); !s.ok()) {
+        return Fail(kExitUsage, "--log-vkey " + v + ": " + s.message());
+      }
     }
   }
 
@@ -259,6 +280,28 @@ int main(int argc, char** argv) {
       audit::CosignatureV1Signer::Create(wk.name(), std::move(priv).value());
   if (!signer.ok()) {
     return Fail(kExitBadInput, "witness key: " + signer.status().message());
+  }
+  if (roster) {
+    // A witness whose key is not in the roster would cosign uselessly:
+    // clients count only the roster's witness keys.
+    const v1::RosterOrganisation* org =
+        keyceremony::FindOrganisation(roster->body, wk.org_id());
+    const std::string vkey = (*signer)->Verifier()->vkey();
+    if (org == nullptr) {
+      return Fail(kExitBadInput, key_path +
+                                     " is a witness key for organisation " +
+                                     std::to_string(wk.org_id()) +
+                                     ", which is not in the roster");
+    }
+    if (org->witness_vkey() != vkey) {
+      return Fail(kExitBadInput,
+                  key_path +
+                      " is not the witness key the roster records for "
+                      "organisation " +
+                      std::to_string(org->id()) + " (" + org->name() +
+                      "): the roster has " + org->witness_vkey() +
+                      ", this key is " + vkey);
+    }
   }
   config.signer = std::move(signer).value();
   opened = Status(StatusCode::kInternal, "wiped");  // wipe the seed copy now

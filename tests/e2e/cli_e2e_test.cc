@@ -410,15 +410,32 @@ TEST_F(CliTest, HelpAndUsage) {
   h = Run({"encrypt", "--help"});
   EXPECT_EQ(h.exit_code, 0);
   EXPECT_NE(h.out.find("--exclude"), std::string::npos);
+  EXPECT_NE(h.out.find("--roster"), std::string::npos);
+  EXPECT_NE(h.out.find("at most m - t organisations may be excluded"),
+            std::string::npos)
+      << h.out;
   EXPECT_NE(h.out.find("Examples:"), std::string::npos);
   h = Run({"inspect", "--help"});
   EXPECT_EQ(h.exit_code, 0);
+  EXPECT_NE(h.out.find("--roster"), std::string::npos);
+  h = Run({"audit", "verify", "--help"});
+  EXPECT_EQ(h.exit_code, 0);
+  EXPECT_NE(h.out.find("--roster"), std::string::npos);
+  // A roster that cannot be read: encrypt leaves nothing behind.
+  WriteAll(dir_ / "in.txt", "x");
+  Result nr =
+      Run({"encrypt", "--roster", (dir_ / "missing.roster").string(), "-o",
+           (dir_ / "out.age").string(), (dir_ / "in.txt").string()});
+  EXPECT_EQ(nr.exit_code, 2) << nr.err;
+  EXPECT_NE(nr.err.find("missing.roster"), std::string::npos) << nr.err;
+  EXPECT_FALSE(fs::exists(dir_ / "out.age"));
   EXPECT_EQ(Run({}).exit_code, 1);
   EXPECT_EQ(Run({"frobnicate"}).exit_code, 1);
   EXPECT_EQ(Run({"encrypt", "--bogus"}).exit_code, 1);
   Result no_to = Run({"encrypt"});
   EXPECT_EQ(no_to.exit_code, 1);
   EXPECT_NE(no_to.err.find("--to"), std::string::npos);
+  EXPECT_NE(no_to.err.find("--roster"), std::string::npos);
   EXPECT_EQ(Run({"inspect"}).exit_code, 1);
   EXPECT_EQ(Run({"encrypt", "--to", recipient_, "a", "b"}).exit_code, 1);
 }

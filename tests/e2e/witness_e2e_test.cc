@@ -349,18 +349,23 @@ TEST_F(WitnessE2eTest, UsageErrors) {
   };
   auto [code, err] = run(with({"--listen", "127.0.0.1:0", "--roster", "r"}));
   EXPECT_EQ(code, 1);
-  EXPECT_NE(err.find("rosters come with the key-ceremony issue"),
-            std::string::npos);
+  EXPECT_NE(err.find("--roster and --log-vkey conflict"), std::string::npos)
+      << err;
   std::tie(code, err) = run(with({"--listen", "0.0.0.0:0"}));
   EXPECT_EQ(code, 1);
   EXPECT_NE(err.find("TLS termination"), std::string::npos) << err;
   std::tie(code, err) = run(with({"--listen", "192.0.2.1:7380"}));
   EXPECT_EQ(code, 1);
-  RunResult v = Conclave(
-      {"audit", "verify", "--offline", dir_.string(), "--roster", "roster.pb"});
+  RunResult v = Conclave({"audit", "verify", "--offline", dir_.string(),
+                          "--roster", "roster.pb", "--log-vkey", log_->vkey()});
   EXPECT_EQ(v.exit_code, 1);
-  EXPECT_NE(v.err.find("rosters come with the key-ceremony issue"),
-            std::string::npos);
+  EXPECT_NE(v.err.find("--roster and --log-vkey conflict"), std::string::npos)
+      << v.err;
+  // A roster that does not exist: not a usage error.
+  v = Conclave({"audit", "verify", "--offline", dir_.string(), "--roster",
+                (dir_ / "missing.roster").string()});
+  EXPECT_EQ(v.exit_code, 2) << v.err;
+  EXPECT_NE(v.err.find("missing.roster"), std::string::npos) << v.err;
 }
 
 // Five organisations, m = 5, t = 3: W = 4.
