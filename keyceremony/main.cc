@@ -4,6 +4,7 @@
 
 #include "base/hardening.h"
 #include "keyceremony/ceremony_commands.h"
+#include "keyceremony/rounds_commands.h"
 
 namespace {
 
@@ -17,6 +18,16 @@ Usage:
                              [--work-factor LOGN] --out DIR [--passphrase-file F]
   conclave-ceremony dealer   (the same options as simulate)
   conclave-ceremony verify ROSTER [--share FILE]...
+  conclave-ceremony plan --threshold T --org K:DIR:NAME... --log-vkey F --out PLAN
+  conclave-ceremony participant new --plan PLAN --org ORG --out DIR
+  conclave-ceremony endorse --plan PLAN --identity identity.age
+  conclave-ceremony round1 --plan PLAN --participant KEY.age --out FILE.round1
+  conclave-ceremony round2 --plan PLAN --participant KEY.age --round1 DIR
+                           --out FILE.round2
+  conclave-ceremony finish --plan PLAN --participant KEY.age --round1 DIR
+                           --round2 DIR --out DIR [--shred]
+  conclave-ceremony roster assemble|sign|finalize ...
+  conclave-ceremony drill --dir DIR
   conclave-ceremony COMMAND --help
 
 Commands:
@@ -28,6 +39,8 @@ Commands:
   dealer        the same outputs from a trusted dealer (weaker: one machine
                 holds the consortium key while dealing)
   verify        check every signature and relation of a roster (and shares)
+  plan .. drill the multi-machine ceremony as file rounds on USB sticks
+                (docs/ceremony.md is the runbook)
 
 The consortium key is shared t-of-N among member organisations; each
 organisation's share is split k-of-n among its editors. Sealed files are age
@@ -73,6 +86,20 @@ int main(int argc, char** argv) {
   if (cmd == "simulate") return SimulateMain(argc - 1, argv + 1, false);
   if (cmd == "dealer") return SimulateMain(argc - 1, argv + 1, true);
   if (cmd == "verify") return VerifyMain(argc - 1, argv + 1);
+  if (cmd == "plan") return PlanMain(argc - 1, argv + 1);
+  if (cmd == "participant") {
+    if (sub != "new") {
+      std::fputs("conclave-ceremony: 'participant' needs 'new'\n", stderr);
+      return kCeremonyExitUsage;
+    }
+    return ParticipantNewMain(argc - 2, argv + 2);
+  }
+  if (cmd == "endorse") return EndorseMain(argc - 1, argv + 1);
+  if (cmd == "round1") return Round1Main(argc - 1, argv + 1);
+  if (cmd == "round2") return Round2Main(argc - 1, argv + 1);
+  if (cmd == "finish") return FinishMain(argc - 1, argv + 1);
+  if (cmd == "roster") return RosterMain(argc - 2, argv + 2);
+  if (cmd == "drill") return DrillMain(argc - 1, argv + 1);
   std::fprintf(stderr,
                "conclave-ceremony: unknown command '%s' (see "
                "conclave-ceremony --help)\n",

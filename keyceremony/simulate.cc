@@ -199,10 +199,15 @@ StatusOr<KeyGenOutput> RunDealer(uint32_t m, uint32_t t) {
   return out;
 }
 
-// An editor's sealed share.
-Status SealShare(const fs::path& path, const Point& y, uint32_t org,
-                 const Share& share, const Point& y_oj,
-                 const SecretBytes& passphrase, int work_factor) {
+}  // namespace
+
+std::string DefaultWitnessName(uint32_t org_id) {
+  return "witness-org" + std::to_string(org_id);
+}
+
+Status SealEditorShare(const fs::path& path, const Point& y, uint32_t org,
+                       const Share& share, const Point& y_oj,
+                       const SecretBytes& passphrase, int work_factor) {
   v1::SealedSecret sealed;
   v1::EditorShare* es = sealed.mutable_editor_share();
   es->set_consortium_key(PointBytes(y));
@@ -216,10 +221,60 @@ Status SealShare(const fs::path& path, const Point& y, uint32_t org,
   return s;
 }
 
-}  // namespace
+StatusOr<std::vector<Share>> SplitOrganisationSecret(
+    const Scalar& x_o, uint32_t k, v1::RosterOrganisation* org) {
+  std::vector<uint32_t> indices;
+  for (uint32_t j = 1; j <= static_cast<uint32_t>(org->editors_size()); ++j) {
+    indices.push_back(j);
+  }
+  org->set_verification_share(PointBytes(Point::BaseMul(x_o)));
+  StatusOr<Dealing> dealing = DealShares(x_o, k, indices);
+  if (!dealing.ok()) {
+    return dealing.status().Annotate("organisation " +
+                                     std::to_string(org->id()));
+  }
+  CONCLAVE_RETURN_IF_ERROR(
+      VerifyShares(dealing->commitments, k, dealing->shares));
+  org->clear_editor_commitments();
+  for (const Point& c : dealing->commitments) {
+    org->add_editor_commitments(PointBytes(c));
+  }
+  for (size_t j = 0; j < dealing->shares.size(); ++j) {
+    org->mutable_editors(static_cast<int>(j))
+        ->set_verification_share(
+            PointBytes(dealing->verification_shares[j].point));
+  }
+  return std::move(dealing->shares);
+}
 
-std::string DefaultWitnessName(uint32_t org_id) {
-  return "witness-org" + std::to_string(org_id);
+StatusOr<std::vector<std::string>> MakeDrillFiles(const Point& y,
+                                                  uint32_t count,
+                                                  const fs::path& dir,
+                                                  v1::RosterBody* body) {
+  CONCLAVE_RETURN_IF_ERROR(MakeDirectory(dir));
+  CONCLAVE_ASSIGN_OR_RETURN(
+      age::SubmissionRecipient drill_recipient,
+      age::SubmissionRecipient::Create(y, {}, SenderProofKind::kDrill));
+  std::vector<std::string> ids;
+  for (uint32_t d = 1; d <= count; ++d) {
+    const std::string plaintext = "Conclave drill file " + std::to_string(d) +
+                                  ". If you can read this, the quorum works.\n";
+    const age::Recipient* recipients[] = {&drill_recipient};
+    CONCLAVE_ASSIGN_OR_RETURN(
+        Bytes file, age::EncryptToMemory(recipients, AsBytes(plaintext)));
+    age::MemoryReader reader(file);
+    CONCLAVE_ASSIGN_OR_RETURN(age::Header header,
+                              age::ReadAgeFileHeader(reader));
+    CONCLAVE_ASSIGN_OR_RETURN(
+        age::SubmissionInfo info,
+        age::ValidateSubmission(
+            header, y, {.allow_drill = true, .max_exclusions = std::nullopt}));
+    CONCLAVE_RETURN_IF_ERROR(CreateFileAtomically(
+        dir / ("drill-" + std::to_string(d) + ".age"), file, 0644));
+    body->add_drill_submission_ids(info.id);
+    ids.push_back(info.id);
+  }
+  return ids;
 }
 
 StatusOr<NewIdentity> CreateEditorIdentity(
@@ -435,58 +490,30 @@ StatusOr<CeremonyResult> RunCeremony(const CeremonyOptions& options,
   // Each organisation splits x_o among its editors (Feldman).
   for (uint32_t o = 1; o <= m; ++o) {
     v1::RosterOrganisation* org = body.mutable_organisations(o - 1);
-    const EditorSplit split = options.editors[o - 1];
-    std::vector<uint32_t> indices;
-    for (uint32_t j = 1; j <= split.editors; ++j) indices.push_back(j);
-    StatusOr<Dealing> dealing = [&]() {
+    StatusOr<std::vector<Share>> shares = [&]() {
       const Scalar x_o = std::move(keygen->org_secrets[o - 1]);
-      org->set_verification_share(PointBytes(Point::BaseMul(x_o)));
-      return DealShares(x_o, split.threshold, indices);
+      return SplitOrganisationSecret(x_o, options.editors[o - 1].threshold,
+                                     org);
     }();  // x_o is wiped here
-    if (!dealing.ok()) {
-      return dealing.status().Annotate("organisation " + std::to_string(o));
-    }
-    CONCLAVE_RETURN_IF_ERROR(
-        VerifyShares(dealing->commitments, split.threshold, dealing->shares));
-    for (const Point& c : dealing->commitments) {
-      org->add_editor_commitments(PointBytes(c));
-    }
-    for (size_t j = 0; j < dealing->shares.size(); ++j) {
-      const Point& y_oj = dealing->verification_shares[j].point;
-      org->mutable_editors(static_cast<int>(j))
-          ->set_verification_share(PointBytes(y_oj));
-      CONCLAVE_RETURN_IF_ERROR(SealShare(
+    if (!shares.ok()) return shares.status();
+    for (size_t j = 0; j < shares->size(); ++j) {
+      CONCLAVE_ASSIGN_OR_RETURN(
+          Point y_oj,
+          Point::DecodeCompressed(
+              AsBytes(org->editors(static_cast<int>(j)).verification_share())));
+      CONCLAVE_RETURN_IF_ERROR(SealEditorShare(
           out / ("org" + std::to_string(o)) /
               ("editor" + std::to_string(j + 1)) / "share.age",
-          y, o, dealing->shares[j], y_oj, passphrase, options.work_factor));
+          y, o, (*shares)[j], y_oj, passphrase, options.work_factor));
       ++result.sealed_files;
     }
   }
   keygen->org_secrets.clear();
 
   // Drill files: submissions with a drill proof, their ids in the roster.
-  CONCLAVE_RETURN_IF_ERROR(MakeDirectory(out / "drill"));
   CONCLAVE_ASSIGN_OR_RETURN(
-      age::SubmissionRecipient drill_recipient,
-      age::SubmissionRecipient::Create(y, {}, SenderProofKind::kDrill));
-  for (uint32_t d = 1; d <= options.drill_files; ++d) {
-    const std::string plaintext = "Conclave drill file " + std::to_string(d) +
-                                  ". If you can read this, the quorum works.\n";
-    const age::Recipient* recipients[] = {&drill_recipient};
-    CONCLAVE_ASSIGN_OR_RETURN(
-        Bytes file, age::EncryptToMemory(recipients, AsBytes(plaintext)));
-    age::MemoryReader reader(file);
-    CONCLAVE_ASSIGN_OR_RETURN(age::Header header,
-                              age::ReadAgeFileHeader(reader));
-    CONCLAVE_ASSIGN_OR_RETURN(
-        age::SubmissionInfo info,
-        age::ValidateSubmission(
-            header, y, {.allow_drill = true, .max_exclusions = std::nullopt}));
-    CONCLAVE_RETURN_IF_ERROR(CreateFileAtomically(
-        out / "drill" / ("drill-" + std::to_string(d) + ".age"), file, 0644));
-    body.add_drill_submission_ids(info.id);
-    result.drill_ids.push_back(info.id);
-  }
+      result.drill_ids,
+      MakeDrillFiles(y, options.drill_files, out / "drill", &body));
 
   // Every editor signs the roster (after checking it, as the runbook says).
   std::vector<RosterSigner> signers;

@@ -28,6 +28,8 @@
 #include "conclave/v1/ceremony.pb.h"
 #include "crypto/ed25519.h"
 #include "crypto/hash.h"
+#include "crypto/p256.h"
+#include "shares/shamir.h"
 
 namespace conclave::keyceremony {
 
@@ -63,6 +65,25 @@ StatusOr<std::string> CreateLogKey(const std::string& origin,
                                    const std::filesystem::path& dir,
                                    const SecretBytes& passphrase,
                                    int work_factor);
+
+// ---- Steps shared by simulate and the file-round ceremony (rounds.h) ----
+
+// An editor's sealed share.age (EditorShare at epoch 1).
+Status SealEditorShare(const std::filesystem::path& path, const Point& y,
+                       uint32_t org, const Share& share, const Point& y_oj,
+                       const SecretBytes& passphrase, int work_factor);
+
+// Splits x_o k-of-n_o (Feldman) among the editors already listed in `org`
+// (n_o = |editors|): sets X_o, the editor commitments and every editor's
+// Y_oj, checks every share, and returns y_o1..y_on_o (secret).
+StatusOr<std::vector<Share>> SplitOrganisationSecret(
+    const Scalar& x_o, uint32_t k, v1::RosterOrganisation* org);
+
+// Writes `count` drill files (drill proof, to Y) as DIR/drill-N.age and adds
+// their submission ids to `body`. Returns the ids.
+StatusOr<std::vector<std::string>> MakeDrillFiles(
+    const Point& y, uint32_t count, const std::filesystem::path& dir,
+    v1::RosterBody* body);
 
 // ---- The whole ceremony ----
 

@@ -1,0 +1,941 @@
+#include "keyceremony/rounds.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <system_error>
+#include <utility>
+
+#include "age/age.h"
+#include "age/io.h"
+#include "age/p256tag.h"
+#include "age/submission.h"
+#include "audit/cosignature.h"
+#include "audit/note.h"
+#include "base/file_util.h"
+#include "crypto/dleq.h"
+#include "crypto/ed25519.h"
+#include "crypto/random.h"
+#include "keyceremony/simulate.h"
+#include "sealed/sealed_file.h"
+
+namespace conclave::keyceremony {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string OrgName(uint32_t o) { return "organisation " + std::to_string(o); }
+
+std::string PointBytes(const Point& p) {
+  const CompressedPoint c = p.EncodeCompressed();
+  return std::string(c.begin(), c.end());
+}
+
+std::string Str(ByteSpan b) { return std::string(b.begin(), b.end()); }
+
+void AppendU32(Bytes* out, uint32_t v) {
+  for (int s = 24; s >= 0; s -= 8) out->push_back(uint8_t(v >> s));
+}
+
+Bytes Round1Statement(const Sha256Digest& fingerprint, uint32_t org,
+                      ByteSpan message) {
+  Bytes body(fingerprint.begin(), fingerprint.end());
+  AppendU32(&body, org);
+  body.insert(body.end(), message.begin(), message.end());
+  return DomainSeparatedMessage(kRound1FileDst, body);
+}
+
+template <typename M>
+Status WriteMessage(const fs::path& path, const M& msg) {
+  std::string s;
+  msg.SerializeToString(&s);
+  return CreateFileAtomically(path, AsBytes(s), 0644);
+}
+
+template <typename M>
+StatusOr<M> ReadMessage(const fs::path& path, std::string_view what) {
+  CONCLAVE_ASSIGN_OR_RETURN(Bytes bytes,
+                            ReadFileBytes(path, kMaxCeremonyFileSize));
+  M msg;
+  if (!msg.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return InvalidArgumentError(path.string() + " is not a " +
+                                std::string(what));
+  }
+  return msg;
+}
+
+// DIR/*SUFFIX, sorted.
+StatusOr<std::vector<fs::path>> ListFiles(const fs::path& dir,
+                                          std::string_view suffix) {
+  std::error_code ec;
+  std::vector<fs::path> out;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (it->is_regular_file() && name.size() > suffix.size() &&
+        name.ends_with(suffix)) {
+      out.push_back(it->path());
+    }
+  }
+  if (ec) {
+    return Status(
+        StatusCode::kNotFound,
+        "cannot read directory " + dir.string() + ": " + ec.message());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Status CheckFingerprint(const CheckedPlan& plan, const std::string& fp,
+                        const std::string& where) {
+  if (fp != Str(plan.fingerprint)) {
+    return FailedPreconditionError(
+        where + " belongs to another ceremony plan (fingerprint " +
+        HexEncode(AsBytes(fp)) + ", this plan " + HexEncode(plan.fingerprint) +
+        ")");
+  }
+  return OkStatus();
+}
+
+// Finds the card of an identity: same organisation and Ed25519 key.
+StatusOr<uint32_t> IdentityIndex(const CheckedPlan& plan,
+                                 const v1::EditorIdentity& identity,
+                                 Ed25519PrivateKey* key) {
+  CONCLAVE_ASSIGN_OR_RETURN(
+      *key, Ed25519PrivateKey::FromSeed(AsBytes(identity.ed25519_seed())));
+  const std::string pub(key->public_key().begin(), key->public_key().end());
+  const uint32_t o = identity.org_id();
+  if (o >= 1 && o <= plan.cards.size()) {
+    for (const v1::PublicCardBody& c : plan.cards[o - 1]) {
+      if (c.ed25519_public_key() == pub) return c.editor_index();
+    }
+  }
+  return NotFoundError("this identity (" + OrgName(o) +
+                       ") is not one of the plan's editors");
+}
+
+}  // namespace
+
+// ---- Plan ----
+
+StatusOr<v1::CeremonyPlan> MakePlan(const PlanInput& input) {
+  const uint32_t m = static_cast<uint32_t>(input.organisations.size());
+  v1::PlanBody body;
+  const SecretBytes sid = RandomBytes(32);
+  body.set_session_id(Str(sid.span()));
+  body.set_threshold(input.threshold);
+  body.set_log_vkey(input.log_vkey);
+  body.mutable_policy()->set_max_request_lifetime_seconds(
+      input.max_request_lifetime_seconds);
+  body.set_drill_files(input.drill_files);
+  for (uint32_t o = 1; o <= m; ++o) {
+    const PlanOrganisationInput& in = input.organisations[o - 1];
+    v1::PlanOrganisation* org = body.add_organisations();
+    org->set_id(o);
+    org->set_name(in.name);
+    org->set_witness_vkey(in.witness_vkey);
+    org->set_editor_threshold(in.editor_threshold);
+    for (const v1::PublicCard& card : in.cards) *org->add_editor_cards() = card;
+  }
+  v1::CeremonyPlan plan;
+  body.SerializeToString(plan.mutable_signed_());
+  CONCLAVE_RETURN_IF_ERROR(CheckPlan(plan).status());
+  return plan;
+}
+
+StatusOr<CheckedPlan> CheckPlan(const v1::CeremonyPlan& plan) {
+  CheckedPlan out;
+  if (!out.body.ParseFromString(plan.signed_())) {
+    return InvalidArgumentError("the plan body does not parse");
+  }
+  out.fingerprint = Sha256(AsBytes(plan.signed_()));
+  const v1::PlanBody& b = out.body;
+  const uint32_t m = static_cast<uint32_t>(b.organisations_size());
+  if (m < 1 || m > kMaxRosterOrganisations) {
+    return InvalidArgumentError("the plan needs 1 to 1000 organisations");
+  }
+  if (b.threshold() < 1 || b.threshold() > m) {
+    return InvalidArgumentError(
+        "the plan's threshold t = " + std::to_string(b.threshold()) +
+        " is not between 1 and " + std::to_string(m));
+  }
+  if (b.session_id().size() != 32) {
+    return InvalidArgumentError("the plan's session id is not 32 bytes");
+  }
+  if (!audit::ParseVerifierKey(b.log_vkey()).ok()) {
+    return InvalidArgumentError("the plan's log vkey does not parse");
+  }
+  if (b.policy().max_request_lifetime_seconds() == 0) {
+    return InvalidArgumentError("the plan's policy has no request lifetime");
+  }
+  std::set<std::string> ed_keys;
+  for (uint32_t o = 1; o <= m; ++o) {
+    const v1::PlanOrganisation& org = b.organisations(o - 1);
+    if (org.id() != o) {
+      return InvalidArgumentError(
+          "plan organisation ids must be 1..m in "
+          "order; position " +
+          std::to_string(o) + " has id " + std::to_string(org.id()));
+    }
+    if (org.name().empty()) {
+      return InvalidArgumentError(OrgName(o) + " has no name");
+    }
+    if (!audit::CosignatureV1Verifier::FromVerifierKey(org.witness_vkey())
+             .ok()) {
+      return InvalidArgumentError(OrgName(o) +
+                                  ": the witness vkey does not parse");
+    }
+    const uint32_t n = static_cast<uint32_t>(org.editor_cards_size());
+    if (n < 1 || n > kMaxRosterEditors || org.editor_threshold() < 1 ||
+        org.editor_threshold() > n) {
+      return InvalidArgumentError(OrgName(o) +
+                                  ": needs 1 <= k <= n editors (k = " +
+                                  std::to_string(org.editor_threshold()) +
+                                  ", n = " + std::to_string(n) + ")");
+    }
+    std::vector<v1::PublicCardBody> cards;
+    for (uint32_t j = 1; j <= n; ++j) {
+      StatusOr<v1::PublicCardBody> card =
+          VerifyPublicCard(org.editor_cards(j - 1));
+      if (!card.ok()) {
+        return card.status().Annotate(OrgName(o) + ", editor card " +
+                                      std::to_string(j));
+      }
+      if (card->org_id() != o) {
+        return InvalidArgumentError(
+            OrgName(o) + ", editor card " + std::to_string(j) +
+            " was made for organisation " + std::to_string(card->org_id()));
+      }
+      if (!ed_keys.insert(card->ed25519_public_key()).second) {
+        return InvalidArgumentError(OrgName(o) + ", editor card " +
+                                    std::to_string(j) +
+                                    " repeats another editor's key");
+      }
+      card->set_editor_index(j);  // the plan assigns indices by order
+      cards.push_back(std::move(card).value());
+    }
+    out.cards.push_back(std::move(cards));
+  }
+  out.participants.assign(m, std::nullopt);
+  out.endorsed_by.assign(m, {});
+  std::set<std::string> seen_keys;
+  for (const v1::PlanParticipant& p : plan.participants()) {
+    const uint32_t o = p.org_id();
+    if (o < 1 || o > m) {
+      return InvalidArgumentError("a participant key names organisation " +
+                                  std::to_string(o) + ", not in the plan");
+    }
+    if (out.participants[o - 1].has_value()) {
+      return InvalidArgumentError(OrgName(o) +
+                                  " has two participant keys in the plan");
+    }
+    StatusOr<Point> key = Point::DecodeCompressed(AsBytes(p.public_key()));
+    if (!key.ok() || !seen_keys.insert(p.public_key()).second) {
+      return InvalidArgumentError(OrgName(o) +
+                                  ": the participant key is malformed or "
+                                  "repeats another organisation's");
+    }
+    const Bytes statement = ParticipantKeyStatement(out.fingerprint, o, *key);
+    std::set<uint32_t> endorsers;
+    for (const v1::ParticipantEndorsement& e : p.endorsements()) {
+      const uint32_t j = e.editor_index();
+      const auto& cards = out.cards[o - 1];
+      if (j < 1 || j > cards.size() || !endorsers.insert(j).second) {
+        return InvalidArgumentError(OrgName(o) +
+                                    ": endorsement by unknown or repeated "
+                                    "editor " +
+                                    std::to_string(j));
+      }
+      if (!Ed25519Verify(AsBytes(cards[j - 1].ed25519_public_key()), statement,
+                         AsBytes(e.signature()))
+               .ok()) {
+        return Status(StatusCode::kUnauthenticated,
+                      OrgName(o) + ": the endorsement by editor " +
+                          std::to_string(j) + " (" + cards[j - 1].name() +
+                          ") of the participant key does not verify");
+      }
+    }
+    out.participants[o - 1] = std::move(key).value();
+    out.endorsed_by[o - 1].assign(endorsers.begin(), endorsers.end());
+  }
+  return out;
+}
+
+Status RequireComplete(const CheckedPlan& plan) {
+  std::string missing;
+  for (size_t i = 0; i < plan.participants.size(); ++i) {
+    const uint32_t o = static_cast<uint32_t>(i + 1);
+    if (!plan.participants[i].has_value()) {
+      missing += "\n  " + OrgName(o) + " has no participant key yet";
+      continue;
+    }
+    for (const v1::PublicCardBody& c : plan.cards[i]) {
+      const auto& e = plan.endorsed_by[i];
+      if (std::find(e.begin(), e.end(), c.editor_index()) == e.end()) {
+        missing += "\n  " + OrgName(o) + ": editor " +
+                   std::to_string(c.editor_index()) + " (" + c.name() +
+                   ") has not endorsed the participant key";
+      }
+    }
+  }
+  if (!missing.empty()) {
+    return FailedPreconditionError("the plan is not complete:" + missing);
+  }
+  return OkStatus();
+}
+
+StatusOr<v1::CeremonyPlan> ReadPlan(const fs::path& path) {
+  return ReadMessage<v1::CeremonyPlan>(path, "ceremony plan");
+}
+
+Status WritePlan(const fs::path& path, const v1::CeremonyPlan& plan,
+                 bool create) {
+  std::string s;
+  plan.SerializeToString(&s);
+  if (create) return CreateFileAtomically(path, AsBytes(s), 0644);
+  return WriteFileAtomically(path, AsBytes(s), 0644);
+}
+
+Bytes ParticipantKeyStatement(const Sha256Digest& fingerprint, uint32_t org,
+                              const Point& key) {
+  Bytes body(fingerprint.begin(), fingerprint.end());
+  AppendU32(&body, org);
+  const CompressedPoint c = key.EncodeCompressed();
+  body.insert(body.end(), c.begin(), c.end());
+  return DomainSeparatedMessage(kParticipantKeyDst, body);
+}
+
+Status AddParticipant(v1::CeremonyPlan* plan, uint32_t org, const Point& key) {
+  CONCLAVE_ASSIGN_OR_RETURN(CheckedPlan checked, CheckPlan(*plan));
+  if (org < 1 || org > checked.participants.size()) {
+    return InvalidArgumentError(OrgName(org) + " is not in the plan");
+  }
+  if (checked.participants[org - 1].has_value()) {
+    return AlreadyExistsError(OrgName(org) +
+                              " already has a participant key in the plan");
+  }
+  v1::PlanParticipant* p = plan->add_participants();
+  p->set_org_id(org);
+  p->set_public_key(PointBytes(key));
+  return OkStatus();
+}
+
+StatusOr<uint32_t> Endorse(v1::CeremonyPlan* plan,
+                           const v1::EditorIdentity& identity) {
+  CONCLAVE_ASSIGN_OR_RETURN(CheckedPlan checked, CheckPlan(*plan));
+  Ed25519PrivateKey key = Ed25519PrivateKey::Generate();  // replaced below
+  CONCLAVE_ASSIGN_OR_RETURN(uint32_t j, IdentityIndex(checked, identity, &key));
+  const uint32_t o = identity.org_id();
+  if (!checked.participants[o - 1].has_value()) {
+    return FailedPreconditionError(
+        OrgName(o) +
+        " has no participant key in the plan yet: run "
+        "`participant new` first");
+  }
+  for (v1::PlanParticipant& p : *plan->mutable_participants()) {
+    if (p.org_id() != o) continue;
+    for (const v1::ParticipantEndorsement& e : p.endorsements()) {
+      if (e.editor_index() == j) {
+        return AlreadyExistsError("editor " + std::to_string(j) + " of " +
+                                  OrgName(o) + " has already endorsed");
+      }
+    }
+    const Ed25519Signature sig = key.Sign(ParticipantKeyStatement(
+        checked.fingerprint, o, *checked.participants[o - 1]));
+    v1::ParticipantEndorsement* e = p.add_endorsements();
+    e->set_editor_index(j);
+    e->set_signature(Str(sig));
+  }
+  return j;
+}
+
+StatusOr<cocktail::Session> PlanSession(const CheckedPlan& plan) {
+  CONCLAVE_RETURN_IF_ERROR(RequireComplete(plan));
+  std::vector<Point> keys;
+  for (const auto& p : plan.participants) keys.push_back(*p);
+  const Bytes context =
+      cocktail::RecommendedContext(AsBytes(plan.body.session_id()), keys);
+  return cocktail::NewSession(plan.body.threshold(), std::move(keys), context);
+}
+
+StatusOr<Scalar> OpenParticipantKey(const CheckedPlan& plan,
+                                    const fs::path& path,
+                                    const SecretBytes& passphrase,
+                                    uint32_t* org) {
+  CONCLAVE_ASSIGN_OR_RETURN(OpenedSecret opened,
+                            ReadSealedFile(path, passphrase));
+  if (!opened.message().has_participant_key()) {
+    return InvalidArgumentError(path.string() +
+                                " does not hold a participant key");
+  }
+  const v1::CocktailParticipantKey& pk = opened.message().participant_key();
+  CONCLAVE_RETURN_IF_ERROR(
+      CheckFingerprint(plan, pk.plan_fingerprint(), path.string()));
+  CONCLAVE_ASSIGN_OR_RETURN(Scalar d,
+                            Scalar::FromBytes(AsBytes(pk.private_key())));
+  const uint32_t o = pk.org_id();
+  if (o < 1 || o > plan.participants.size() ||
+      !plan.participants[o - 1].has_value() ||
+      *plan.participants[o - 1] != Point::BaseMul(d)) {
+    return PermissionDeniedError("the participant key in " + path.string() +
+                                 " is not the plan's participant key of " +
+                                 OrgName(o) + ": refusing to use it");
+  }
+  *org = o;
+  return d;
+}
+
+// ---- Rounds ----
+
+StatusOr<v1::Round1File> MakeRound1File(const CheckedPlan& plan,
+                                        const cocktail::Session& session,
+                                        uint32_t org, const Scalar& key) {
+  CONCLAVE_ASSIGN_OR_RETURN(cocktail::Round1Output r1,
+                            cocktail::Round1(session, org, key));
+  const Bytes msg = cocktail::EncodeRound1Message(r1.message);
+  // r1.secrets (the polynomial and e_o) are not needed again: round 2
+  // needs only d_o and the messages. They are wiped on return.
+  CONCLAVE_ASSIGN_OR_RETURN(
+      Bytes sig,
+      cocktail::SchnorrSign(key, Round1Statement(plan.fingerprint, org, msg)));
+  v1::Round1File file;
+  file.set_plan_fingerprint(Str(plan.fingerprint));
+  file.set_org_id(org);
+  file.set_message(Str(msg));
+  file.set_signature(Str(sig));
+  return file;
+}
+
+StatusOr<std::vector<cocktail::Round1Message>> LoadRound1Dir(
+    const CheckedPlan& plan, const cocktail::Session& session,
+    const fs::path& dir) {
+  CONCLAVE_ASSIGN_OR_RETURN(std::vector<fs::path> files,
+                            ListFiles(dir, kRound1Suffix));
+  const uint32_t m = session.n;
+  std::vector<std::optional<cocktail::Round1Message>> got(m);
+  for (const fs::path& path : files) {
+    CONCLAVE_ASSIGN_OR_RETURN(
+        v1::Round1File file, ReadMessage<v1::Round1File>(path, "round-1 file"));
+    CONCLAVE_RETURN_IF_ERROR(
+        CheckFingerprint(plan, file.plan_fingerprint(), path.string()));
+    const uint32_t o = file.org_id();
+    if (o < 1 || o > m) {
+      return InvalidArgumentError(path.string() + " names organisation " +
+                                  std::to_string(o) + ", not in the plan");
+    }
+    if (got[o - 1].has_value()) {
+      return InvalidArgumentError("two round-1 files for " + OrgName(o) + " (" +
+                                  path.string() + ")");
+    }
+    if (!cocktail::SchnorrVerify(
+             session.static_public_keys[o - 1], AsBytes(file.signature()),
+             Round1Statement(plan.fingerprint, o, AsBytes(file.message())))
+             .ok()) {
+      return Status(StatusCode::kUnauthenticated,
+                    "FAULT: " + OrgName(o) + ": the round-1 file " +
+                        path.string() +
+                        " is not signed by its participant key (tampered "
+                        "or forged)");
+    }
+    StatusOr<cocktail::Round1Message> msg =
+        cocktail::DecodeRound1Message(AsBytes(file.message()), m, session.t);
+    if (!msg.ok()) {
+      return msg.status().Annotate("FAULT: " + OrgName(o) +
+                                   " sent a malformed round-1 message");
+    }
+    got[o - 1] = std::move(msg).value();
+  }
+  std::vector<cocktail::Round1Message> out;
+  std::string missing;
+  for (uint32_t o = 1; o <= m; ++o) {
+    if (!got[o - 1].has_value()) {
+      missing += " " + std::to_string(o);
+      continue;
+    }
+    out.push_back(std::move(*got[o - 1]));
+  }
+  if (!missing.empty()) {
+    return NotFoundError("no round-1 file in " + dir.string() +
+                         " from organisation(s)" + missing);
+  }
+  return out;
+}
+
+StatusOr<v1::Round2File> MakeRound2File(
+    const CheckedPlan& plan, const cocktail::Session& session, uint32_t org,
+    const Scalar& key, std::span<const cocktail::Round1Message> messages,
+    cocktail::Blame* blame) {
+  {
+    StatusOr<cocktail::Round2Output> r2 =
+        cocktail::Round2(session, org, key, messages, blame);
+    if (!r2.ok()) return r2.status();
+  }  // x_o is wiped here; finish recomputes it
+  CONCLAVE_ASSIGN_OR_RETURN(Bytes t, cocktail::Transcript(session, messages));
+  CONCLAVE_ASSIGN_OR_RETURN(Bytes sig, cocktail::CertEqSign(key, t));
+  v1::Round2File file;
+  file.set_plan_fingerprint(Str(plan.fingerprint));
+  file.set_org_id(org);
+  const Sha256Digest th = Sha256(t);
+  file.set_transcript_hash(Str(th));
+  file.set_certeq_signature(Str(sig));
+  return file;
+}
+
+std::string BlameReport(const cocktail::Blame& blame, ByteSpan transcript) {
+  std::string r = "COCKTAIL-DKG blame report\n";
+  r += "culprit: organisation " + std::to_string(blame.culprit) + "\n";
+  r += "reporter: organisation " + std::to_string(blame.reporter) + "\n";
+  r += "fault: " + std::string(cocktail::FaultName(blame.fault)) + "\n";
+  r += "reason: " + blame.reason + "\n";
+  r += std::string("publicly verifiable: ") +
+       (blame.publicly_verifiable ? "yes" : "no (needs the reporter's key)") +
+       "\n";
+  if (blame.disclosed_share.has_value()) {
+    // The share the culprit sent (public once disputed, spec
+    // "Blame-Finding and Reporting"); not the reporter's own secret.
+    r += "disclosed share: " +
+         HexEncode(blame.disclosed_share->ToBytes().span()) + "\n";
+  }
+  if (!blame.signature.empty()) {
+    r += "rejected signature: " + HexEncode(blame.signature) + "\n";
+  }
+  if (!transcript.empty()) {
+    r += "transcript SHA-256: " + HexEncode(Sha256(transcript)) + "\n";
+  }
+  return r;
+}
+
+StatusOr<std::vector<Bytes>> LoadRound2Dir(const CheckedPlan& plan,
+                                           const cocktail::Session& session,
+                                           ByteSpan transcript,
+                                           const fs::path& dir) {
+  CONCLAVE_ASSIGN_OR_RETURN(std::vector<fs::path> files,
+                            ListFiles(dir, kRound2Suffix));
+  const uint32_t m = session.n;
+  const std::string th = Str(Sha256(transcript));
+  std::vector<std::optional<Bytes>> got(m);
+  for (const fs::path& path : files) {
+    CONCLAVE_ASSIGN_OR_RETURN(
+        v1::Round2File file, ReadMessage<v1::Round2File>(path, "round-2 file"));
+    CONCLAVE_RETURN_IF_ERROR(
+        CheckFingerprint(plan, file.plan_fingerprint(), path.string()));
+    const uint32_t o = file.org_id();
+    if (o < 1 || o > m || got[o - 1].has_value()) {
+      return InvalidArgumentError(path.string() +
+                                  ": unknown or repeated organisation " +
+                                  std::to_string(o));
+    }
+    if (file.transcript_hash() != th) {
+      return InvalidArgumentError(
+          "FAULT: " + OrgName(o) +
+          " certified a different transcript (it saw other round-1 "
+          "files): its SHA-256 " +
+          HexEncode(AsBytes(file.transcript_hash())) + ", ours " +
+          HexEncode(AsBytes(th)));
+    }
+    got[o - 1] = ToBytes(AsBytes(file.certeq_signature()));
+  }
+  std::vector<Bytes> sigs;
+  std::string missing;
+  for (uint32_t o = 1; o <= m; ++o) {
+    if (!got[o - 1].has_value()) {
+      missing += " " + std::to_string(o);
+    } else {
+      sigs.push_back(std::move(*got[o - 1]));
+    }
+  }
+  if (!missing.empty()) {
+    return NotFoundError("no round-2 file in " + dir.string() +
+                         " from organisation(s)" + missing);
+  }
+  cocktail::Blame blame;
+  Status s = cocktail::VerifyCertificate(session, transcript, sigs, &blame);
+  if (!s.ok()) {
+    return s.Annotate("FAULT: " + OrgName(blame.culprit) +
+                      ": its CertEq signature does not verify");
+  }
+  return sigs;
+}
+
+// ---- Finish ----
+
+StatusOr<FinishOutput> Finish(const CheckedPlan& plan,
+                              const cocktail::Session& session, uint32_t org,
+                              const Scalar& key,
+                              std::span<const cocktail::Round1Message> messages,
+                              std::span<const Bytes> certeq_signatures) {
+  CONCLAVE_ASSIGN_OR_RETURN(Bytes t, cocktail::Transcript(session, messages));
+  CONCLAVE_RETURN_IF_ERROR(
+      cocktail::VerifyCertificate(session, t, certeq_signatures));
+  cocktail::Blame blame;
+  StatusOr<cocktail::Round2Output> r2 =
+      cocktail::Round2(session, org, key, messages, &blame);
+  if (!r2.ok()) return r2.status();
+  const v1::PlanOrganisation& po = plan.body.organisations(org - 1);
+  v1::RosterOrganisation ro;
+  ro.set_id(org);
+  for (size_t j = 0; j < plan.cards[org - 1].size(); ++j) ro.add_editors();
+  FinishOutput out;
+  out.consortium_key = r2->group_public_key;
+  {
+    const Scalar x_o = std::move(r2->secret_share);
+    r2 = InternalError("consumed");  // nothing else holds x_o
+    CONCLAVE_ASSIGN_OR_RETURN(
+        out.shares, SplitOrganisationSecret(x_o, po.editor_threshold(), &ro));
+  }  // x_o is wiped here
+  out.file.set_plan_fingerprint(Str(plan.fingerprint));
+  out.file.set_org_id(org);
+  out.file.set_verification_share(ro.verification_share());
+  for (const std::string& c : ro.editor_commitments()) {
+    out.file.add_editor_commitments(c);
+  }
+  for (const v1::RosterEditor& e : ro.editors()) {
+    out.file.add_editor_verification_shares(e.verification_share());
+  }
+  return out;
+}
+
+// ---- Roster ----
+
+StatusOr<AssembledRoster> AssembleRoster(
+    const CheckedPlan& plan, const cocktail::Session& session,
+    std::span<const cocktail::Round1Message> messages,
+    std::span<const Bytes> certeq_signatures,
+    std::span<const fs::path> finish_dirs, const fs::path& drill_dir) {
+  CONCLAVE_ASSIGN_OR_RETURN(Bytes t, cocktail::Transcript(session, messages));
+  CONCLAVE_RETURN_IF_ERROR(
+      cocktail::VerifyCertificate(session, t, certeq_signatures));
+  CONCLAVE_ASSIGN_OR_RETURN(Point y,
+                            cocktail::GroupPublicKey(session, messages));
+  CONCLAVE_ASSIGN_OR_RETURN(std::vector<Point> xs,
+                            cocktail::VerificationShares(session, messages));
+  const uint32_t m = session.n;
+
+  v1::RosterBody body;
+  body.set_epoch(1);
+  body.set_threshold(plan.body.threshold());
+  body.set_consortium_key(PointBytes(y));
+  for (uint32_t k = 0; k < session.t; ++k) {
+    Point c = Point::Infinity();
+    for (const cocktail::Round1Message& msg : messages)
+      c = c + msg.commitment[k];
+    body.add_consortium_commitments(PointBytes(c));
+  }
+  body.set_key_generation(v1::KEY_GENERATION_COCKTAIL_DKG);
+  const Sha256Digest th = Sha256(t);
+  body.set_transcript_hash(Str(th));
+  body.set_log_vkey(plan.body.log_vkey());
+  *body.mutable_policy() = plan.body.policy();
+  body.set_session_id(plan.body.session_id());
+
+  std::vector<fs::path> files;
+  for (const fs::path& d : finish_dirs) {
+    CONCLAVE_ASSIGN_OR_RETURN(std::vector<fs::path> more,
+                              ListFiles(d, kFinishSuffix));
+    files.insert(files.end(), more.begin(), more.end());
+  }
+  std::vector<std::optional<v1::FinishFile>> finish(m);
+  for (const fs::path& path : files) {
+    CONCLAVE_ASSIGN_OR_RETURN(v1::FinishFile f,
+                              ReadMessage<v1::FinishFile>(path, "finish file"));
+    CONCLAVE_RETURN_IF_ERROR(
+        CheckFingerprint(plan, f.plan_fingerprint(), path.string()));
+    if (f.org_id() < 1 || f.org_id() > m || finish[f.org_id() - 1]) {
+      return InvalidArgumentError(path.string() +
+                                  ": unknown or repeated organisation " +
+                                  std::to_string(f.org_id()));
+    }
+    finish[f.org_id() - 1] = std::move(f);
+  }
+  for (uint32_t o = 1; o <= m; ++o) {
+    if (!finish[o - 1]) {
+      return NotFoundError("no finish file from " + OrgName(o) +
+                           " in the --finish directories");
+    }
+    const v1::FinishFile& f = *finish[o - 1];
+    const v1::PlanOrganisation& po = plan.body.organisations(o - 1);
+    if (f.verification_share() != PointBytes(xs[o - 1])) {
+      return InvalidArgumentError(
+          "FAULT: " + OrgName(o) +
+          ": the finish file's X_o is not the one the DKG gives");
+    }
+    if (f.editor_verification_shares_size() != po.editor_cards_size()) {
+      return InvalidArgumentError("FAULT: " + OrgName(o) +
+                                  ": the finish file has the wrong number "
+                                  "of editor verification shares");
+    }
+    // The editor split must be a Feldman dealing of X_o: C^o_0 = X_o and
+    // Y_oj = Σ C^o_k·j^k (checked here so nobody signs a wrong roster).
+    std::vector<Bytes> enc;
+    for (const std::string& c : f.editor_commitments())
+      enc.push_back(ToBytes(c));
+    StatusOr<std::vector<Point>> cs =
+        DecodeCommitments(enc, po.editor_threshold());
+    if (!cs.ok() || (*cs)[0] != xs[o - 1]) {
+      return InvalidArgumentError("FAULT: " + OrgName(o) +
+                                  ": the editor commitments are malformed or "
+                                  "do not commit to X_o");
+    }
+    for (int j = 0; j < f.editor_verification_shares_size(); ++j) {
+      StatusOr<Point> want = EvaluateCommitments(*cs, j + 1);
+      if (!want.ok() || want->IsInfinity() ||
+          f.editor_verification_shares(j) != PointBytes(*want)) {
+        return InvalidArgumentError(
+            "FAULT: " + OrgName(o) + ": editor " + std::to_string(j + 1) +
+            "'s verification share does not match the commitments");
+      }
+    }
+    v1::RosterOrganisation* ro = body.add_organisations();
+    ro->set_id(o);
+    ro->set_cocktail_position(o);
+    ro->set_name(po.name());
+    ro->set_witness_vkey(po.witness_vkey());
+    ro->set_editor_threshold(po.editor_threshold());
+    ro->set_editor_count(po.editor_cards_size());
+    for (const std::string& c : f.editor_commitments()) {
+      ro->add_editor_commitments(c);
+    }
+    ro->set_verification_share(f.verification_share());
+    for (size_t j = 0; j < plan.cards[o - 1].size(); ++j) {
+      const v1::PublicCardBody& card = plan.cards[o - 1][j];
+      v1::RosterEditor* e = ro->add_editors();
+      e->set_index(card.editor_index());
+      e->set_name(card.name());
+      e->set_ed25519_public_key(card.ed25519_public_key());
+      e->set_p256_public_key(card.p256_public_key());
+      e->set_verification_share(
+          f.editor_verification_shares(static_cast<int>(j)));
+    }
+  }
+  CONCLAVE_RETURN_IF_ERROR(
+      MakeDrillFiles(y, plan.body.drill_files(), drill_dir, &body).status());
+
+  AssembledRoster out;
+  body.SerializeToString(out.roster.mutable_signed_());
+  out.fingerprint = Sha256(AsBytes(out.roster.signed_()));
+  out.record.set_transcript(Str(t));
+  for (const Bytes& sig : certeq_signatures) {
+    out.record.add_certeq_signatures(Str(sig));
+  }
+  return out;
+}
+
+StatusOr<v1::RosterSignature> SignAssembledRoster(
+    v1::Roster* roster, const v1::EditorIdentity& identity) {
+  v1::RosterBody body;
+  if (!body.ParseFromString(roster->signed_())) {
+    return InvalidArgumentError("the roster body does not parse");
+  }
+  CONCLAVE_ASSIGN_OR_RETURN(
+      Ed25519PrivateKey key,
+      Ed25519PrivateKey::FromSeed(AsBytes(identity.ed25519_seed())));
+  const std::string pub(key.public_key().begin(), key.public_key().end());
+  const v1::RosterOrganisation* org = FindOrganisation(body, identity.org_id());
+  if (org == nullptr) {
+    return NotFoundError("organisation " + std::to_string(identity.org_id()) +
+                         " is not in this roster");
+  }
+  for (const v1::RosterEditor& e : org->editors()) {
+    if (e.ed25519_public_key() != pub) continue;
+    for (const v1::RosterSignature& s : roster->signatures()) {
+      if (s.org_id() == org->id() && s.editor_index() == e.index()) {
+        return AlreadyExistsError("you have already signed this roster");
+      }
+    }
+    v1::RosterSignature sig =
+        SignRosterBody(AsBytes(roster->signed_()), org->id(), e.index(), key);
+    *roster->add_signatures() = sig;
+    return sig;
+  }
+  return NotFoundError("this identity is not an editor of organisation " +
+                       std::to_string(org->id()) + " in this roster");
+}
+
+// ---- Drill ----
+
+StatusOr<DrillReport> RunDrill(const fs::path& dir,
+                               const SharePassphrase& passphrase) {
+  CONCLAVE_ASSIGN_OR_RETURN(VerifiedRoster roster,
+                            ReadRosterFile(dir / "consortium.roster"));
+  const v1::RosterBody& body = roster.body;
+  DrillReport report;
+  // The drill files listed in the roster, by id.
+  std::vector<std::pair<age::Header, age::P256TagStanza>> drills;
+  CONCLAVE_ASSIGN_OR_RETURN(std::vector<fs::path> drill_files,
+                            ListFiles(dir / "drill", ".age"));
+  for (const fs::path& path : drill_files) {
+    CONCLAVE_ASSIGN_OR_RETURN(Bytes file, ReadFileBytes(path, 1 << 20));
+    age::MemoryReader reader(file);
+    CONCLAVE_ASSIGN_OR_RETURN(age::Header header,
+                              age::ReadAgeFileHeader(reader));
+    CONCLAVE_ASSIGN_OR_RETURN(
+        age::SubmissionInfo info,
+        age::ValidateSubmission(
+            header, roster.consortium_key,
+            {.allow_drill = true, .max_exclusions = std::nullopt}));
+    if (std::find(body.drill_submission_ids().begin(),
+                  body.drill_submission_ids().end(),
+                  info.id) == body.drill_submission_ids().end()) {
+      return FailedPreconditionError(path.string() +
+                                     " is not a drill file of this roster");
+    }
+    for (const age::Stanza& st : header.stanzas) {
+      if (st.type != age::kP256TagStanzaType) continue;
+      CONCLAVE_ASSIGN_OR_RETURN(age::P256TagStanza p,
+                                age::ParseP256TagStanza(st));
+      drills.emplace_back(header, p);
+      break;
+    }
+  }
+  if (drills.empty()) {
+    return NotFoundError("no drill file in " + (dir / "drill").string());
+  }
+  std::vector<Point> encs;
+  for (const auto& [h, p] : drills) {
+    CONCLAVE_ASSIGN_OR_RETURN(
+        Point enc, Point::DecodeUncompressed(
+                       AsBytes(std::string(p.enc.begin(), p.enc.end()))));
+    encs.push_back(enc);
+  }
+
+  // Every holder: the share against the roster, then y_oj·enc with a DLEQ
+  // proof against Y_oj, as a partial decryption would be.
+  // working[o] = partials (D for each drill) of editors whose share works.
+  std::map<uint32_t, std::vector<std::pair<uint32_t, std::vector<Point>>>>
+      working;
+  for (const v1::RosterOrganisation& org : body.organisations()) {
+    for (const v1::RosterEditor& e : org.editors()) {
+      const std::string who = "organisation " + std::to_string(org.id()) +
+                              " editor " + std::to_string(e.index()) + " (" +
+                              e.name() + ")";
+      const fs::path path = dir / ("org" + std::to_string(org.id())) /
+                            ("editor" + std::to_string(e.index())) /
+                            "share.age";
+      StatusOr<SecretBytes> pass = passphrase(org.id(), e.index(), e.name());
+      if (!pass.ok()) return pass.status();
+      StatusOr<OpenedSecret> opened = ReadSealedFile(path, *pass);
+      if (!opened.ok()) {
+        report.failures.push_back(who + ": cannot open " + path.string() +
+                                  ": " + opened.status().message());
+        continue;
+      }
+      ++report.shares_checked;
+      const v1::EditorShare& es = opened->message().editor_share();
+      Status s = !opened->message().has_editor_share()
+                     ? InvalidArgumentError("not a share file")
+                 : es.org_id() != org.id() || es.editor_index() != e.index()
+                     ? InvalidArgumentError(
+                           "the file holds the share of organisation " +
+                           std::to_string(es.org_id()) + " editor " +
+                           std::to_string(es.editor_index()))
+                     : CheckEditorShare(es, roster);
+      if (!s.ok()) {
+        report.failures.push_back(who + ": " + s.message());
+        continue;
+      }
+      StatusOr<Scalar> y = Scalar::FromBytes(AsBytes(es.share()));
+      StatusOr<Point> y_pub =
+          Point::DecodeCompressed(AsBytes(e.verification_share()));
+      if (!y.ok() || !y_pub.ok()) {
+        report.failures.push_back(who + ": malformed share");
+        continue;
+      }
+      std::vector<Point> partials;
+      for (const Point& enc : encs) partials.push_back(enc.Mul(*y));
+      const Point g = Point::BaseMul(Scalar::FromUint64(1));
+      StatusOr<DleqProof> proof = GenerateDleqProof(
+          AsBytes(kPartialDecryptionContext), *y, g, *y_pub, encs, partials);
+      if (!proof.ok() || !VerifyDleqProof(AsBytes(kPartialDecryptionContext), g,
+                                          *y_pub, encs, partials, *proof)
+                              .ok()) {
+        report.failures.push_back(
+            who + ": the partial decryption proof does not verify");
+        continue;
+      }
+      working[org.id()].emplace_back(e.index(), std::move(partials));
+    }
+  }
+
+  // Any t organisations (first k_o working editors each) open every drill.
+  std::vector<uint32_t> ready;
+  OrgThresholds thresholds;
+  for (const v1::RosterOrganisation& org : body.organisations()) {
+    thresholds[org.id()] = org.editor_threshold();
+    if (working[org.id()].size() >= org.editor_threshold()) {
+      ready.push_back(org.id());
+    }
+  }
+  const uint32_t t = body.threshold();
+  if (ready.size() < t) {
+    report.failures.push_back(
+        "only " + std::to_string(ready.size()) +
+        " organisations have enough working shares; t = " + std::to_string(t));
+    return report;
+  }
+  std::vector<bool> pick(ready.size(), false);
+  std::fill(pick.begin(), pick.begin() + t, true);
+  size_t subsets = 0;
+  do {
+    if (++subsets > 64) break;
+    for (size_t d = 0; d < drills.size(); ++d) {
+      std::vector<NestedPoint> pts;
+      std::string names;
+      for (size_t i = 0; i < ready.size(); ++i) {
+        if (!pick[i]) continue;
+        const uint32_t o = ready[i];
+        names += " " + std::to_string(o);
+        const auto& editors = working[o];
+        for (uint32_t k = 0; k < thresholds[o]; ++k) {
+          pts.push_back({o, editors[k].first, editors[k].second[d]});
+        }
+      }
+      StatusOr<Point> dh = NestedInterpolatePointsAtZero(pts, t, thresholds);
+      StatusOr<SecretBytes> key =
+          dh.ok() ? age::UnwrapP256TagWithDhPoint(drills[d].second,
+                                                  roster.consortium_key, *dh)
+                  : StatusOr<SecretBytes>(dh.status());
+      if (!key.ok()) {
+        report.failures.push_back(
+            "organisations" + names + " together cannot open drill file " +
+            std::to_string(d + 1) + ": " + key.status().message());
+        continue;
+      }
+      ++report.quorums_opened;
+    }
+  } while (std::prev_permutation(pick.begin(), pick.end()));
+  return report;
+}
+
+Status ShredFile(const fs::path& path) {
+  std::error_code ec;
+  const uintmax_t size = fs::file_size(path, ec);
+  if (ec) {
+    return NotFoundError("cannot shred " + path.string() + ": " + ec.message());
+  }
+  const int fd = ::open(path.c_str(), O_WRONLY);
+  if (fd < 0)
+    return Status(StatusCode::kUnavailable, "cannot open " + path.string());
+  const Bytes zeros(4096, 0);
+  for (uintmax_t done = 0; done < size;) {
+    const size_t n =
+        static_cast<size_t>(std::min<uintmax_t>(4096, size - done));
+    if (::write(fd, zeros.data(), n) != static_cast<ssize_t>(n)) {
+      ::close(fd);
+      return Status(StatusCode::kUnavailable,
+                    "cannot overwrite " + path.string());
+    }
+    done += n;
+  }
+  ::fsync(fd);
+  ::close(fd);
+  fs::remove(path, ec);
+  if (ec)
+    return Status(StatusCode::kUnavailable, "cannot remove " + path.string());
+  return OkStatus();
+}
+
+}  // namespace conclave::keyceremony
