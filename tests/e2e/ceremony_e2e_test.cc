@@ -32,6 +32,7 @@
 #include "keyceremony/roster.h"
 #include "sealed/sealed_file.h"
 #include "shares/shamir.h"
+#include "tests/e2e/program.h"
 
 extern char** environ;
 
@@ -42,62 +43,11 @@ namespace fs = std::filesystem;
 
 constexpr char kPassphrase[] = "correct horse battery staple";
 
-struct Result {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string ReadAll(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-void WriteAll(const fs::path& p, std::string_view data) {
-  std::ofstream f(p, std::ios::binary);
-  f.write(data.data(), static_cast<std::streamsize>(data.size()));
-}
-
-bool Contains(const std::string& s, const std::string& needle) {
-  return s.find(needle) != std::string::npos;
-}
-
-// Runs `program` with `args`, stdin from `stdin_path`; output files go in
-// `scratch`.
-Result RunProgram(const fs::path& scratch, const std::string& program,
-                  const std::vector<std::string>& args,
-                  const std::string& stdin_path = "/dev/null") {
-  const fs::path out = scratch / ".stdout", err = scratch / ".stderr";
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, stdin_path.c_str(), O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  std::vector<std::string> all = {program};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid;
-  Result r;
-  if (posix_spawn(&pid, program.c_str(), &fa, nullptr, argv.data(), environ) !=
-      0) {
-    ADD_FAILURE() << "cannot spawn " << program;
-    return r;
-  }
-  posix_spawn_file_actions_destroy(&fa);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-  r.out = ReadAll(out);
-  r.err = ReadAll(err);
-  fs::remove(out);
-  fs::remove(err);
-  return r;
-}
+using testing::Contains;
+using testing::ReadAll;
+using testing::RunProgram;
+using testing::WriteAll;
+using Result = testing::ProgramResult;
 
 // All k-subsets of `items`.
 std::vector<std::vector<uint32_t>> Subsets(const std::vector<uint32_t>& items,

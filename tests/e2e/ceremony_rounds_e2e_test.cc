@@ -27,6 +27,7 @@
 #include "keyceremony/simulate.h"
 #include "sealed/sealed_file.h"
 #include "shares/shamir.h"
+#include "tests/e2e/program.h"
 
 extern char** environ;
 
@@ -37,26 +38,11 @@ namespace fs = std::filesystem;
 
 constexpr char kPassphrase[] = "correct horse battery staple";
 
-struct Result {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string ReadAll(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-void WriteAll(const fs::path& p, std::string_view data) {
-  std::ofstream f(p, std::ios::binary | std::ios::trunc);
-  f.write(data.data(), static_cast<std::streamsize>(data.size()));
-}
-
-bool Contains(const std::string& s, const std::string& needle) {
-  return s.find(needle) != std::string::npos;
-}
+using testing::Contains;
+using testing::ReadAll;
+using testing::RunProgram;
+using testing::WriteAll;
+using Result = testing::ProgramResult;
 
 class CeremonyRoundsE2eTest : public ::testing::Test {
  protected:
@@ -68,34 +54,8 @@ class CeremonyRoundsE2eTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  Result Run(std::vector<std::string> args) {
-    const fs::path out = dir_ / ".stdout", err = dir_ / ".stderr";
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&fa, 2, err.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    args.insert(args.begin(), CONCLAVE_CEREMONY_PATH);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_t pid;
-    Result r;
-    const int rc = posix_spawn(&pid, CONCLAVE_CEREMONY_PATH, &fa, nullptr,
-                               argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) {
-      ADD_FAILURE() << "cannot spawn conclave-ceremony";
-      return r;
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-    r.out = ReadAll(out);
-    r.err = ReadAll(err);
-    return r;
+  Result Run(const std::vector<std::string>& args) {
+    return RunProgram(dir_, CONCLAVE_CEREMONY_PATH, args);
   }
 
   // Runs a step that must succeed, with --passphrase-file when asked.

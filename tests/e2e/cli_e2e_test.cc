@@ -21,6 +21,7 @@
 #include "age/age.h"
 #include "age/p256tag.h"
 #include "age/submission.h"
+#include "tests/e2e/program.h"
 
 extern char** environ;
 
@@ -29,22 +30,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int exit_code = -1;  // -signal if killed
-  std::string out, err;
-};
-
-std::string ReadAll(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-void WriteAll(const fs::path& p, std::string_view data) {
-  std::ofstream f(p, std::ios::binary);
-  f.write(data.data(), static_cast<std::streamsize>(data.size()));
-}
+using testing::ReadAll;
+using testing::RunProgram;
+using testing::WriteAll;
+using Result = testing::ProgramResult;
 
 class CliTest : public ::testing::Test {
  protected:
@@ -63,35 +52,7 @@ class CliTest : public ::testing::Test {
   // Runs conclave with args; stdin from `stdin_path` (or /dev/null).
   Result Run(const std::vector<std::string>& args,
              const std::string& stdin_path = "/dev/null") {
-    const fs::path out = dir_ / ".stdout", err = dir_ / ".stderr";
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, stdin_path.c_str(), O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&fa, 2, err.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    std::vector<std::string> all = {CONCLAVE_CLI_PATH};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_t pid;
-    Result r;
-    if (posix_spawn(&pid, CONCLAVE_CLI_PATH, &fa, nullptr, argv.data(),
-                    environ) != 0) {
-      ADD_FAILURE() << "cannot spawn " << CONCLAVE_CLI_PATH;
-      return r;
-    }
-    posix_spawn_file_actions_destroy(&fa);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-    r.out = ReadAll(out);
-    r.err = ReadAll(err);
-    fs::remove(out);
-    fs::remove(err);
-    return r;
+    return RunProgram(dir_, CONCLAVE_CLI_PATH, args, stdin_path);
   }
 
   // Decrypts with the full private key (test-only path).

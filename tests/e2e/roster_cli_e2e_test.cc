@@ -32,6 +32,7 @@
 #include "keyceremony/roster.h"
 #include "keyceremony/roster_members.h"
 #include "sealed/sealed_file.h"
+#include "tests/e2e/program.h"
 
 extern char** environ;
 
@@ -42,66 +43,13 @@ namespace fs = std::filesystem;
 
 constexpr char kPassphrase[] = "correct horse battery staple";
 
-struct Result {
-  int exit_code = -1;
-  std::string out, err;
-};
+using testing::Contains;
+using testing::ReadAll;
+using testing::RunProgram;
+using testing::WriteAll;
+using Result = testing::ProgramResult;
 
-std::string ReadAll(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-void WriteAll(const fs::path& p, std::string_view data) {
-  std::ofstream f(p, std::ios::binary | std::ios::trunc);
-  f.write(data.data(), static_cast<std::streamsize>(data.size()));
-}
-
-bool Contains(const std::string& s, const std::string& needle) {
-  return s.find(needle) != std::string::npos;
-}
-
-pid_t Spawn(const std::string& program, const std::vector<std::string>& args,
-            const fs::path& out, const fs::path& err) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  std::vector<std::string> all = {program};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  if (posix_spawn(&pid, program.c_str(), &fa, nullptr, argv.data(), environ) !=
-      0) {
-    ADD_FAILURE() << "cannot spawn " << program;
-    pid = -1;
-  }
-  posix_spawn_file_actions_destroy(&fa);
-  return pid;
-}
-
-Result RunProgram(const fs::path& scratch, const std::string& program,
-                  const std::vector<std::string>& args) {
-  const fs::path out = scratch / ".stdout", err = scratch / ".stderr";
-  Result r;
-  const pid_t pid = Spawn(program, args, out, err);
-  if (pid < 0) return r;
-  int status = 0;
-  waitpid(pid, &status, 0);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-  r.out = ReadAll(out);
-  r.err = ReadAll(err);
-  fs::remove(out);
-  fs::remove(err);
-  return r;
-}
+using testing::SpawnProgram;
 
 // The files in `dir` (to check that a refused command left nothing).
 std::vector<std::string> Listing(const fs::path& dir) {
@@ -233,8 +181,8 @@ class RosterCliE2eTest : public ::testing::Test {
                    std::string* err) {
     const fs::path err_path =
         dir_ / ("witness" + std::to_string(witnesses_.size()) + ".err");
-    const pid_t pid =
-        Spawn(CONCLAVE_WITNESS_PATH, args, dir_ / "witness.out", err_path);
+    const pid_t pid = SpawnProgram(CONCLAVE_WITNESS_PATH, args,
+                                   dir_ / "witness.out", err_path);
     if (pid < 0) return 0;
     const std::string marker = "listening on http://127.0.0.1:";
     for (int i = 0; i < 1000; ++i) {

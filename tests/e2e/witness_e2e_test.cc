@@ -26,6 +26,7 @@
 #include "audit/note.h"
 #include "crypto/hash.h"
 #include "sealed/sealed_file.h"
+#include "tests/e2e/program.h"
 
 extern char** environ;
 
@@ -126,27 +127,9 @@ class WitnessE2eTest : public ::testing::Test {
   }
   fs::path StatePath(int org) { return dir_ / ("state" + std::to_string(org)); }
 
-  pid_t Spawn(const std::string& path, std::vector<std::string> args,
+  pid_t Spawn(const std::string& path, const std::vector<std::string>& args,
               const fs::path& out, const fs::path& err) {
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&fa, 2, err.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    args.insert(args.begin(), path);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_t pid = -1;
-    if (posix_spawn(&pid, path.c_str(), &fa, nullptr, argv.data(), environ) !=
-        0) {
-      ADD_FAILURE() << "cannot spawn " << path;
-      pid = -1;
-    }
-    posix_spawn_file_actions_destroy(&fa);
-    return pid;
+    return testing::SpawnProgram(path, args, out, err);
   }
 
   // Starts a witness for organisation `org`; returns its port (0 on
