@@ -28,6 +28,9 @@ Usage:
                            --round2 DIR --out DIR [--shred]
   conclave-ceremony roster assemble|sign|finalize ...
   conclave-ceremony drill --dir DIR
+  conclave-ceremony drill partial --roster ROSTER --share share.age
+                          --drill DIR --out FILE.partial
+  conclave-ceremony drill combine --roster ROSTER --drill DIR --partials DIR
   conclave-ceremony COMMAND --help
 
 Commands:

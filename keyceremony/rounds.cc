@@ -757,19 +757,21 @@ StatusOr<v1::RosterSignature> SignAssembledRoster(
 
 // ---- Drill ----
 
-StatusOr<DrillReport> RunDrill(const fs::path& dir,
-                               const SharePassphrase& passphrase) {
-  CONCLAVE_ASSIGN_OR_RETURN(VerifiedRoster roster,
-                            ReadRosterFile(dir / "consortium.roster"));
+StatusOr<std::vector<DrillFile>> ReadDrillFiles(const VerifiedRoster& roster,
+                                                const fs::path& dir_or_file) {
+  std::vector<fs::path> paths;
+  if (fs::is_directory(dir_or_file)) {
+    CONCLAVE_ASSIGN_OR_RETURN(paths, ListFiles(dir_or_file, ".age"));
+  } else {
+    paths.push_back(dir_or_file);
+  }
   const v1::RosterBody& body = roster.body;
-  DrillReport report;
-  // The drill files listed in the roster, by id.
-  std::vector<std::pair<age::Header, age::P256TagStanza>> drills;
-  CONCLAVE_ASSIGN_OR_RETURN(std::vector<fs::path> drill_files,
-                            ListFiles(dir / "drill", ".age"));
-  for (const fs::path& path : drill_files) {
-    CONCLAVE_ASSIGN_OR_RETURN(Bytes file, ReadFileBytes(path, 1 << 20));
-    age::MemoryReader reader(file);
+  std::vector<DrillFile> out;
+  for (const fs::path& path : paths) {
+    DrillFile d;
+    d.path = path;
+    CONCLAVE_ASSIGN_OR_RETURN(d.bytes, ReadFileBytes(path, 1 << 20));
+    age::MemoryReader reader(d.bytes);
     CONCLAVE_ASSIGN_OR_RETURN(age::Header header,
                               age::ReadAgeFileHeader(reader));
     CONCLAVE_ASSIGN_OR_RETURN(
@@ -783,35 +785,266 @@ StatusOr<DrillReport> RunDrill(const fs::path& dir,
       return FailedPreconditionError(path.string() +
                                      " is not a drill file of this roster");
     }
-    for (const age::Stanza& st : header.stanzas) {
-      if (st.type != age::kP256TagStanzaType) continue;
-      CONCLAVE_ASSIGN_OR_RETURN(age::P256TagStanza p,
-                                age::ParseP256TagStanza(st));
-      drills.emplace_back(header, p);
-      break;
+    d.id = info.id;
+    d.stanza = info.p256tag;
+    CONCLAVE_ASSIGN_OR_RETURN(
+        d.enc, Point::DecodeUncompressed(AsBytes(
+                   std::string(d.stanza.enc.begin(), d.stanza.enc.end()))));
+    out.push_back(std::move(d));
+  }
+  if (out.empty()) {
+    return NotFoundError("no drill file in " + dir_or_file.string());
+  }
+  return out;
+}
+
+std::string DrillHolderName(const VerifiedRoster& roster, uint32_t org,
+                            uint32_t editor) {
+  std::string who = "organisation " + std::to_string(org) + " editor " +
+                    std::to_string(editor);
+  if (const v1::RosterOrganisation* o = FindOrganisation(roster.body, org)) {
+    for (const v1::RosterEditor& e : o->editors()) {
+      if (e.index() == editor) who += " (" + e.name() + ")";
     }
   }
-  if (drills.empty()) {
-    return NotFoundError("no drill file in " + (dir / "drill").string());
-  }
-  std::vector<Point> encs;
-  for (const auto& [h, p] : drills) {
-    CONCLAVE_ASSIGN_OR_RETURN(
-        Point enc, Point::DecodeUncompressed(
-                       AsBytes(std::string(p.enc.begin(), p.enc.end()))));
-    encs.push_back(enc);
-  }
+  return who;
+}
 
-  // Every holder: the share against the roster, then y_oj·enc with a DLEQ
-  // proof against Y_oj, as a partial decryption would be.
-  // working[o] = partials (D for each drill) of editors whose share works.
-  std::map<uint32_t, std::vector<std::pair<uint32_t, std::vector<Point>>>>
-      working;
+namespace {
+
+StatusOr<Point> EditorVerificationShare(const VerifiedRoster& roster,
+                                        uint32_t org, uint32_t editor) {
+  const v1::RosterOrganisation* o = FindOrganisation(roster.body, org);
+  if (o == nullptr) {
+    return InvalidArgumentError(OrgName(org) + " is not in this roster");
+  }
+  for (const v1::RosterEditor& e : o->editors()) {
+    if (e.index() != editor) continue;
+    return Point::DecodeCompressed(AsBytes(e.verification_share()));
+  }
+  return InvalidArgumentError(OrgName(org) + " has no editor " +
+                              std::to_string(editor) + " in this roster");
+}
+
+const Point& Generator() {
+  static const Point* g = new Point(Point::BaseMul(Scalar::FromUint64(1)));
+  return *g;
+}
+
+}  // namespace
+
+StatusOr<v1::DrillPartial> MakeDrillPartial(const VerifiedRoster& roster,
+                                            const v1::EditorShare& share,
+                                            std::span<const DrillFile> drills) {
+  CONCLAVE_RETURN_IF_ERROR(CheckEditorShare(share, roster));
+  CONCLAVE_ASSIGN_OR_RETURN(Scalar y,
+                            Scalar::FromBytes(AsBytes(share.share())));
+  CONCLAVE_ASSIGN_OR_RETURN(
+      Point y_pub,
+      EditorVerificationShare(roster, share.org_id(), share.editor_index()));
+  v1::DrillPartial out;
+  out.set_roster_fingerprint(Str(roster.fingerprint));
+  out.set_org_id(share.org_id());
+  out.set_editor_index(share.editor_index());
+  for (const DrillFile& d : drills) {
+    const Point partial = d.enc.Mul(y);  // constant time in the secret y
+    const std::vector<Point> c = {d.enc}, dd = {partial};
+    CONCLAVE_ASSIGN_OR_RETURN(
+        DleqProof proof, GenerateDleqProof(AsBytes(kPartialDecryptionContext),
+                                           y, Generator(), y_pub, c, dd));
+    v1::DrillPartialEntry* e = out.add_entries();
+    e->set_submission_id(d.id);
+    e->set_partial(PointBytes(partial));
+    e->set_proof(std::string(proof.begin(), proof.end()));
+  }
+  return out;
+}
+
+StatusOr<std::vector<Point>> VerifyDrillPartial(
+    const VerifiedRoster& roster, std::span<const DrillFile> drills,
+    const v1::DrillPartial& partial) {
+  if (partial.roster_fingerprint() != Str(roster.fingerprint)) {
+    return FailedPreconditionError(
+        "the partial was made for another roster (fingerprint differs)");
+  }
+  CONCLAVE_ASSIGN_OR_RETURN(Point y_pub,
+                            EditorVerificationShare(roster, partial.org_id(),
+                                                    partial.editor_index()));
+  const auto& ids = roster.body.drill_submission_ids();
+  std::map<std::string, const v1::DrillPartialEntry*> by_id;
+  for (const v1::DrillPartialEntry& e : partial.entries()) {
+    if (std::find(ids.begin(), ids.end(), e.submission_id()) == ids.end()) {
+      return InvalidArgumentError("drill id " + e.submission_id() +
+                                  " is not listed in the roster");
+    }
+    if (!by_id.emplace(e.submission_id(), &e).second) {
+      return InvalidArgumentError("drill id " + e.submission_id() +
+                                  " appears twice");
+    }
+  }
+  std::vector<Point> out;
+  for (const DrillFile& d : drills) {
+    auto it = by_id.find(d.id);
+    if (it == by_id.end()) {
+      return InvalidArgumentError("no partial for drill file " +
+                                  d.path.filename().string());
+    }
+    StatusOr<Point> dp =
+        Point::DecodeCompressed(AsBytes(it->second->partial()));
+    if (!dp.ok() || it->second->proof().size() != kDleqProofSize) {
+      return InvalidArgumentError("malformed partial for drill file " +
+                                  d.path.filename().string());
+    }
+    DleqProof proof;
+    std::copy(it->second->proof().begin(), it->second->proof().end(),
+              proof.begin());
+    const std::vector<Point> c = {d.enc}, dd = {*dp};
+    if (!VerifyDleqProof(AsBytes(kPartialDecryptionContext), Generator(), y_pub,
+                         c, dd, proof)
+             .ok()) {
+      return InvalidArgumentError(
+          "the partial decryption proof for drill file " +
+          d.path.filename().string() +
+          " does not verify against the holder's verification share");
+    }
+    out.push_back(*dp);
+  }
+  return out;
+}
+
+namespace {
+
+// Opens every drill file with the given editors' partials; on success marks
+// them proven.
+void OpenDrillsWith(
+    const VerifiedRoster& roster, std::span<const DrillFile> drills,
+    const OrgThresholds& thresholds,
+    const std::vector<std::pair<
+        uint32_t, std::vector<std::pair<uint32_t, std::vector<Point>>>>>&
+        quorum,
+    std::set<std::pair<uint32_t, uint32_t>>* proven, DrillReport* report) {
+  std::string names;
+  for (const auto& [o, eds] : quorum) names += " " + std::to_string(o);
+  bool all = true;
+  for (size_t d = 0; d < drills.size(); ++d) {
+    std::vector<NestedPoint> pts;
+    for (const auto& [o, eds] : quorum) {
+      for (const auto& [j, ds] : eds) pts.push_back({o, j, ds[d]});
+    }
+    StatusOr<Point> dh =
+        NestedInterpolatePointsAtZero(pts, roster.body.threshold(), thresholds);
+    StatusOr<SecretBytes> key =
+        dh.ok() ? age::UnwrapP256TagWithDhPoint(drills[d].stanza,
+                                                roster.consortium_key, *dh)
+                : StatusOr<SecretBytes>(dh.status());
+    Status s = key.status();
+    if (s.ok()) {
+      // The header MAC and the payload must verify too (to memory).
+      age::MemoryReader in(drills[d].bytes);
+      age::SecretWriter out;
+      s = age::DecryptWithFileKey(in, out, *key);
+    }
+    if (!s.ok()) {
+      all = false;
+      report->failures.push_back(
+          "organisations" + names + " together cannot open drill file " +
+          drills[d].path.filename().string() + ": " + s.message());
+      continue;
+    }
+    ++report->quorums_opened;
+  }
+  if (!all) return;
+  for (const auto& [o, eds] : quorum) {
+    for (const auto& [j, ds] : eds) proven->insert({o, j});
+  }
+}
+
+}  // namespace
+
+void CombineDrillPartials(const VerifiedRoster& roster,
+                          std::span<const DrillFile> drills,
+                          const DrillPartials& partials, DrillReport* report) {
+  const v1::RosterBody& body = roster.body;
+  std::vector<uint32_t> ready;
+  OrgThresholds thresholds;
   for (const v1::RosterOrganisation& org : body.organisations()) {
+    thresholds[org.id()] = org.editor_threshold();
+    auto it = partials.find(org.id());
+    if (it != partials.end() && it->second.size() >= org.editor_threshold()) {
+      ready.push_back(org.id());
+    }
+  }
+  const uint32_t t = body.threshold();
+  if (ready.size() < t) {
+    report->failures.push_back(
+        "only " + std::to_string(ready.size()) +
+        " organisations have enough working shares; t = " + std::to_string(t));
+    return;
+  }
+  using Editors = std::vector<std::pair<uint32_t, std::vector<Point>>>;
+  // The first k_o verified editors of organisation o, or a window that
+  // includes editor position `must`.
+  auto pick_editors = [&](uint32_t o, std::optional<size_t> must) {
+    const Editors& all = partials.at(o);
+    const uint32_t k = thresholds[o];
+    size_t start = 0;
+    if (must && *must >= k) start = *must - k + 1;
+    return Editors(all.begin() + start, all.begin() + start + k);
+  };
+  std::set<std::pair<uint32_t, uint32_t>> proven;
+  std::vector<bool> pick(ready.size(), false);
+  std::fill(pick.begin(), pick.begin() + t, true);
+  size_t subsets = 0;
+  do {
+    if (++subsets > 64) break;
+    std::vector<std::pair<uint32_t, Editors>> quorum;
+    for (size_t i = 0; i < ready.size(); ++i) {
+      if (pick[i]) quorum.emplace_back(ready[i], pick_editors(ready[i], {}));
+    }
+    OpenDrillsWith(roster, drills, thresholds, quorum, &proven, report);
+  } while (std::prev_permutation(pick.begin(), pick.end()));
+  // Every verified holder not yet covered takes part in one more opening
+  // (their organisation with them, plus the first t-1 other organisations).
+  for (uint32_t o : ready) {
+    const Editors& eds = partials.at(o);
+    for (size_t pos = 0; pos < eds.size(); ++pos) {
+      if (proven.count({o, eds[pos].first})) continue;
+      std::vector<std::pair<uint32_t, Editors>> quorum;
+      quorum.emplace_back(o, pick_editors(o, pos));
+      for (uint32_t other : ready) {
+        if (quorum.size() == t) break;
+        if (other != o) quorum.emplace_back(other, pick_editors(other, {}));
+      }
+      std::sort(quorum.begin(), quorum.end(),
+                [](const auto& a, const auto& b) { return a.first < b.first; });
+      OpenDrillsWith(roster, drills, thresholds, quorum, &proven, report);
+    }
+  }
+  for (const auto& [o, eds] : partials) {
+    for (const auto& [j, ds] : eds) {
+      if (!proven.count({o, j})) {
+        report->failures.push_back(DrillHolderName(roster, o, j) +
+                                   ": took part in no successful opening");
+      } else {
+        report->proven.push_back(DrillHolderName(roster, o, j));
+      }
+    }
+  }
+}
+
+StatusOr<DrillReport> RunDrill(const fs::path& dir,
+                               const SharePassphrase& passphrase) {
+  CONCLAVE_ASSIGN_OR_RETURN(VerifiedRoster roster,
+                            ReadRosterFile(dir / "consortium.roster"));
+  CONCLAVE_ASSIGN_OR_RETURN(std::vector<DrillFile> drills,
+                            ReadDrillFiles(roster, dir / "drill"));
+  DrillReport report;
+  // Every holder: MakeDrillPartial as on their own machine, then the
+  // combine laptop's VerifyDrillPartial.
+  DrillPartials working;
+  for (const v1::RosterOrganisation& org : roster.body.organisations()) {
     for (const v1::RosterEditor& e : org.editors()) {
-      const std::string who = "organisation " + std::to_string(org.id()) +
-                              " editor " + std::to_string(e.index()) + " (" +
-                              e.name() + ")";
+      const std::string who = DrillHolderName(roster, org.id(), e.index());
       const fs::path path = dir / ("org" + std::to_string(org.id())) /
                             ("editor" + std::to_string(e.index())) /
                             "share.age";
@@ -832,81 +1065,71 @@ StatusOr<DrillReport> RunDrill(const fs::path& dir,
                            "the file holds the share of organisation " +
                            std::to_string(es.org_id()) + " editor " +
                            std::to_string(es.editor_index()))
-                     : CheckEditorShare(es, roster);
-      if (!s.ok()) {
-        report.failures.push_back(who + ": " + s.message());
+                     : OkStatus();
+      StatusOr<v1::DrillPartial> partial =
+          s.ok() ? MakeDrillPartial(roster, es, drills)
+                 : StatusOr<v1::DrillPartial>(s);
+      StatusOr<std::vector<Point>> ds =
+          partial.ok() ? VerifyDrillPartial(roster, drills, *partial)
+                       : StatusOr<std::vector<Point>>(partial.status());
+      if (!ds.ok()) {
+        report.failures.push_back(who + ": " + ds.status().message());
         continue;
       }
-      StatusOr<Scalar> y = Scalar::FromBytes(AsBytes(es.share()));
-      StatusOr<Point> y_pub =
-          Point::DecodeCompressed(AsBytes(e.verification_share()));
-      if (!y.ok() || !y_pub.ok()) {
-        report.failures.push_back(who + ": malformed share");
-        continue;
-      }
-      std::vector<Point> partials;
-      for (const Point& enc : encs) partials.push_back(enc.Mul(*y));
-      const Point g = Point::BaseMul(Scalar::FromUint64(1));
-      StatusOr<DleqProof> proof = GenerateDleqProof(
-          AsBytes(kPartialDecryptionContext), *y, g, *y_pub, encs, partials);
-      if (!proof.ok() || !VerifyDleqProof(AsBytes(kPartialDecryptionContext), g,
-                                          *y_pub, encs, partials, *proof)
-                              .ok()) {
-        report.failures.push_back(
-            who + ": the partial decryption proof does not verify");
-        continue;
-      }
-      working[org.id()].emplace_back(e.index(), std::move(partials));
+      working[org.id()].emplace_back(e.index(), std::move(*ds));
     }
   }
+  CombineDrillPartials(roster, drills, working, &report);
+  return report;
+}
 
-  // Any t organisations (first k_o working editors each) open every drill.
-  std::vector<uint32_t> ready;
-  OrgThresholds thresholds;
-  for (const v1::RosterOrganisation& org : body.organisations()) {
-    thresholds[org.id()] = org.editor_threshold();
-    if (working[org.id()].size() >= org.editor_threshold()) {
-      ready.push_back(org.id());
+StatusOr<DrillReport> RunDrillCombine(const fs::path& roster_path,
+                                      const fs::path& drill,
+                                      const fs::path& partials_dir) {
+  CONCLAVE_ASSIGN_OR_RETURN(VerifiedRoster roster, ReadRosterFile(roster_path));
+  CONCLAVE_ASSIGN_OR_RETURN(std::vector<DrillFile> drills,
+                            ReadDrillFiles(roster, drill));
+  CONCLAVE_ASSIGN_OR_RETURN(std::vector<fs::path> files,
+                            ListFiles(partials_dir, kDrillPartialSuffix));
+  DrillReport report;
+  DrillPartials working;
+  std::set<std::pair<uint32_t, uint32_t>> seen;
+  for (const fs::path& path : files) {
+    ++report.shares_checked;
+    StatusOr<v1::DrillPartial> p =
+        ReadMessage<v1::DrillPartial>(path, "drill partial");
+    if (!p.ok()) {
+      report.failures.push_back(p.status().message());
+      continue;
+    }
+    const std::string who =
+        DrillHolderName(roster, p->org_id(), p->editor_index());
+    StatusOr<std::vector<Point>> ds = VerifyDrillPartial(roster, drills, *p);
+    if (!ds.ok()) {
+      report.failures.push_back(who + ": " + path.filename().string() + ": " +
+                                ds.status().message());
+      continue;
+    }
+    if (!seen.insert({p->org_id(), p->editor_index()}).second) {
+      report.failures.push_back(who + ": " + path.filename().string() +
+                                ": a second partial of the same holder");
+      continue;
+    }
+    working[p->org_id()].emplace_back(p->editor_index(), std::move(*ds));
+  }
+  for (auto& [o, eds] : working) {
+    std::sort(eds.begin(), eds.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+  }
+  for (const v1::RosterOrganisation& org : roster.body.organisations()) {
+    for (const v1::RosterEditor& e : org.editors()) {
+      if (!seen.count({org.id(), e.index()})) {
+        report.failures.push_back(DrillHolderName(roster, org.id(), e.index()) +
+                                  ": no verified partial");
+      }
     }
   }
-  const uint32_t t = body.threshold();
-  if (ready.size() < t) {
-    report.failures.push_back(
-        "only " + std::to_string(ready.size()) +
-        " organisations have enough working shares; t = " + std::to_string(t));
-    return report;
-  }
-  std::vector<bool> pick(ready.size(), false);
-  std::fill(pick.begin(), pick.begin() + t, true);
-  size_t subsets = 0;
-  do {
-    if (++subsets > 64) break;
-    for (size_t d = 0; d < drills.size(); ++d) {
-      std::vector<NestedPoint> pts;
-      std::string names;
-      for (size_t i = 0; i < ready.size(); ++i) {
-        if (!pick[i]) continue;
-        const uint32_t o = ready[i];
-        names += " " + std::to_string(o);
-        const auto& editors = working[o];
-        for (uint32_t k = 0; k < thresholds[o]; ++k) {
-          pts.push_back({o, editors[k].first, editors[k].second[d]});
-        }
-      }
-      StatusOr<Point> dh = NestedInterpolatePointsAtZero(pts, t, thresholds);
-      StatusOr<SecretBytes> key =
-          dh.ok() ? age::UnwrapP256TagWithDhPoint(drills[d].second,
-                                                  roster.consortium_key, *dh)
-                  : StatusOr<SecretBytes>(dh.status());
-      if (!key.ok()) {
-        report.failures.push_back(
-            "organisations" + names + " together cannot open drill file " +
-            std::to_string(d + 1) + ": " + key.status().message());
-        continue;
-      }
-      ++report.quorums_opened;
-    }
-  } while (std::prev_permutation(pick.begin(), pick.end()));
+  CombineDrillPartials(roster, drills, working, &report);
   return report;
 }
 

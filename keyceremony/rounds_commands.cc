@@ -755,11 +755,129 @@ DIR/consortium.roster and DIR/consortium.pub.
 
 // ---- drill ----
 
+namespace {
+
+void PrintReport(const DrillReport& rep, const char* checked) {
+  std::printf("%s: %zu; quorum openings: %zu\n", checked, rep.shares_checked,
+              rep.quorums_opened);
+  for (const std::string& p : rep.proven) {
+    std::printf("proven: %s\n", p.c_str());
+  }
+  for (const std::string& f : rep.failures) {
+    std::fprintf(stderr, "FAILED: %s\n", f.c_str());
+  }
+}
+
+// drill partial: on the holder's own machine.
+int DrillPartialMain(int argc, char** argv) {
+  const std::string cmd = "drill partial";
+  cxxopts::Options o("conclave-ceremony drill partial",
+                     "Your share's partial decryption of the drill files.");
+  o.custom_help(
+      "--roster ROSTER --share share.age --drill DIR_OR_FILE --out "
+      "FILE.partial");
+  o.add_options()("roster", "consortium.roster", cxxopts::value<std::string>(),
+                  "ROSTER")("share", "your sealed share.age",
+                            cxxopts::value<std::string>(), "FILE")(
+      "drill", "the drill directory (or one drill file)",
+      cxxopts::value<std::string>(),
+      "DIR_OR_FILE")("out", "the partial file to write (name ends in .partial)",
+                     cxxopts::value<std::string>(), "FILE");
+  AddCommon(&o, true);
+  static constexpr char kFooter[] = R"(
+Opens your share, checks it against the roster, and writes D = y·enc for
+every drill file listed in the roster with a DLEQ proof against your
+verification share. The file holds nothing secret; carry it to the combine
+laptop (conclave-ceremony drill combine).
+)";
+  cxxopts::ParseResult r;
+  if (auto rc = Parse(cmd, o, argc, argv, kFooter,
+                      {"roster", "share", "drill", "out"}, &r)) {
+    return *rc;
+  }
+  const std::string out = r["out"].as<std::string>();
+  Status s = RequireSuffix(out, kDrillPartialSuffix);
+  if (!s.ok()) return Usage(cmd, s.message());
+  StatusOr<VerifiedRoster> roster =
+      ReadRosterFile(r["roster"].as<std::string>());
+  if (!roster.ok()) return Fail(cmd, roster.status());
+  StatusOr<std::vector<DrillFile>> drills =
+      ReadDrillFiles(*roster, r["drill"].as<std::string>());
+  if (!drills.ok()) return Fail(cmd, drills.status());
+  const std::string share_path = r["share"].as<std::string>();
+  StatusOr<SecretBytes> pass = GetPassphrase(
+      PassFile(r), "Passphrase of your share " + share_path + ": ", false);
+  if (!pass.ok()) return Fail(cmd, pass.status());
+  StatusOr<OpenedSecret> opened = ReadSealedFile(share_path, *pass);
+  if (!opened.ok()) return Fail(cmd, opened.status());
+  if (!opened->message().has_editor_share()) {
+    return Fail(cmd, InvalidArgumentError(share_path + " is not a share file"));
+  }
+  const v1::EditorShare& es = opened->message().editor_share();
+  StatusOr<v1::DrillPartial> partial = MakeDrillPartial(*roster, es, *drills);
+  if (!partial.ok()) return Fail(cmd, partial.status());
+  // Check our own output as the combine laptop will.
+  s = VerifyDrillPartial(*roster, *drills, *partial).status();
+  if (s.ok()) s = WriteNew(out, *partial);
+  if (!s.ok()) return Fail(cmd, s);
+  std::printf("holder: %s\nroster fingerprint: %s\ndrill files: %zu\n",
+              DrillHolderName(*roster, es.org_id(), es.editor_index()).c_str(),
+              Hex(roster->fingerprint).c_str(), drills->size());
+  std::printf("written: %s\n", out.c_str());
+  return kCeremonyExitOk;
+}
+
+// drill combine: on one machine, with every holder's partial file.
+int DrillCombineMain(int argc, char** argv) {
+  const std::string cmd = "drill combine";
+  cxxopts::Options o("conclave-ceremony drill combine",
+                     "Verify every holder's drill partial and open the drill "
+                     "files with every quorum.");
+  o.custom_help("--roster ROSTER --drill DIR_OR_FILE --partials DIR");
+  o.add_options()("roster", "consortium.roster", cxxopts::value<std::string>(),
+                  "ROSTER")("drill", "the drill directory (or one drill file)",
+                            cxxopts::value<std::string>(), "DIR_OR_FILE")(
+      "partials", "directory of the holders' *.partial files",
+      cxxopts::value<std::string>(), "DIR");
+  AddCommon(&o, false);
+  static constexpr char kFooter[] = R"(
+Every partial is checked against the roster (fingerprint, organisation and
+editor, DLEQ proof against the verification share, drill ids); a bad partial
+is named by organisation and editor. Then every t organisations with k
+verified editors each combine and must open every drill file. Exits non-zero
+if any holder's partial is bad or missing.
+)";
+  cxxopts::ParseResult r;
+  if (auto rc = Parse(cmd, o, argc, argv, kFooter,
+                      {"roster", "drill", "partials"}, &r)) {
+    return *rc;
+  }
+  StatusOr<DrillReport> rep = RunDrillCombine(r["roster"].as<std::string>(),
+                                              r["drill"].as<std::string>(),
+                                              r["partials"].as<std::string>());
+  if (!rep.ok()) return Fail(cmd, rep.status());
+  PrintReport(*rep, "partials checked");
+  if (!rep->failures.empty()) return kCeremonyExitDefect;
+  std::printf("drill passed: every holder proven\n");
+  return kCeremonyExitOk;
+}
+
+}  // namespace
+
 int DrillMain(int argc, char** argv) {
+  if (argc >= 2 && std::string_view(argv[1]) == "partial") {
+    return DrillPartialMain(argc - 1, argv + 1);
+  }
+  if (argc >= 2 && std::string_view(argv[1]) == "combine") {
+    return DrillCombineMain(argc - 1, argv + 1);
+  }
   const std::string cmd = "drill";
   cxxopts::Options o("conclave-ceremony drill",
                      "Prove every holder's share works on the drill files.");
-  o.custom_help("--dir DIR");
+  o.custom_help(
+      "--dir DIR | partial --roster ROSTER --share share.age --drill DIR "
+      "--out FILE.partial | combine --roster ROSTER --drill DIR --partials "
+      "DIR");
   o.add_options()("dir",
                   "ceremony directory: consortium.roster, drill/, "
                   "orgI/editorJ/share.age",
@@ -771,6 +889,8 @@ every drill file with a DLEQ proof against its verification share, and every
 t organisations combine their partials to open the drill files. Any share that
 fails is named. Each holder types their own passphrase when asked (with
 --passphrase-file one passphrase is used for every share: tests only).
+For a multi-machine ceremony, each holder runs `drill partial` on their own
+machine and one machine runs `drill combine` (see --help of each).
 Interim drill until quorum decryption lands.
 )";
   cxxopts::ParseResult r;
@@ -786,11 +906,7 @@ Interim drill until quorum decryption lands.
                              false);
       });
   if (!rep.ok()) return Fail(cmd, rep.status());
-  std::printf("shares checked: %zu; quorum openings: %zu\n",
-              rep->shares_checked, rep->quorums_opened);
-  for (const std::string& f : rep->failures) {
-    std::fprintf(stderr, "FAILED: %s\n", f.c_str());
-  }
+  PrintReport(*rep, "shares checked");
   if (!rep->failures.empty()) return kCeremonyExitDefect;
   std::printf("drill passed: every share works\n");
   return kCeremonyExitOk;

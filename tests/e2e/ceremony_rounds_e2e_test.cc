@@ -5,7 +5,10 @@
 // consortium key must be what a quorum's recombined shares give, and the
 // drill must pass. Negatives: a tampered round-1 file names its
 // organisation, a missing endorsement is refused, a participant key that is
-// not the plan's is refused, and the drill names a corrupted share.
+// not the plan's is refused, and the drill names a corrupted share. The
+// per-holder drill (drill partial / drill combine) on simulate output proves
+// every holder, names a tampered or missing partial and refuses a partial
+// of another roster.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <spawn.h>
@@ -423,6 +426,107 @@ TEST_F(CeremonyRoundsE2eTest, DrillNamesACorruptedShareOnSimulateOutput) {
   EXPECT_TRUE(Contains(bad.err, "organisation 1 editor 2")) << bad.err;
   EXPECT_FALSE(Contains(bad.err, "organisation 2 editor 1")) << bad.err;
   EXPECT_FALSE(Contains(bad.out, "drill passed"));
+}
+
+// The per-holder drill (docs/ceremony.md): every holder runs `drill partial`
+// on their own share, one machine runs `drill combine`.
+class PerHolderDrillTest : public CeremonyRoundsE2eTest {
+ protected:
+  void SetUp() override {
+    CeremonyRoundsE2eTest::SetUp();
+    Ok({"simulate", "--orgs", "5", "--threshold", "3", "--editors",
+        "3:2,3:2,1:1,1:1,1:1", "--work-factor", "10", "--out", P("sim")});
+    fs::create_directories(dir_ / "partials");
+  }
+  static std::string Holder(int o, int j) {
+    return "organisation " + std::to_string(o) + " editor " + std::to_string(j);
+  }
+  std::string PartialPath(int o, int j) {
+    return P("partials/org" + std::to_string(o) + "-editor" +
+             std::to_string(j) + ".partial");
+  }
+  void MakePartials() {
+    for (const auto& [o, j] : kHolders) {
+      Ok({"drill", "partial", "--roster", P("sim/consortium.roster"), "--share",
+          P("sim/org" + std::to_string(o) + "/editor" + std::to_string(j) +
+            "/share.age"),
+          "--drill", P("sim/drill"), "--out", PartialPath(o, j)});
+    }
+  }
+  Result Combine() {
+    return Run({"drill", "combine", "--roster", P("sim/consortium.roster"),
+                "--drill", P("sim/drill"), "--partials", P("partials")});
+  }
+  static constexpr std::pair<int, int> kHolders[] = {
+      {1, 1}, {1, 2}, {1, 3}, {2, 1}, {2, 2}, {2, 3}, {3, 1}, {4, 1}, {5, 1}};
+};
+
+TEST_F(PerHolderDrillTest, EveryHolderIsProven) {
+  MakePartials();
+  const Result r = Combine();
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_TRUE(Contains(r.out, "drill passed: every holder proven")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "partials checked: 9")) << r.out;
+  for (const auto& [o, j] : kHolders) {
+    EXPECT_TRUE(Contains(r.out, "proven: " + Holder(o, j))) << r.out;
+  }
+  // The one-laptop drill still passes on the same directory.
+  const Result d = Run(Pass({"drill", "--dir", P("sim")}));
+  ASSERT_EQ(d.exit_code, 0) << d.err << d.out;
+  EXPECT_TRUE(Contains(d.out, "drill passed")) << d.out;
+}
+
+TEST_F(PerHolderDrillTest, TamperedPartialIsNamedAndFails) {
+  MakePartials();
+  // Organisation 2 editor 3 hands in a D that is not y_23·enc.
+  v1::DrillPartial p;
+  ASSERT_TRUE(p.ParseFromString(ReadAll(PartialPath(2, 3))));
+  ASSERT_GT(p.entries_size(), 0);
+  const CompressedPoint other =
+      Point::BaseMul(Scalar::Random()).EncodeCompressed();
+  p.mutable_entries(0)->set_partial(std::string(other.begin(), other.end()));
+  WriteAll(PartialPath(2, 3), p.SerializeAsString());
+  const Result r = Combine();
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_TRUE(Contains(r.err, Holder(2, 3))) << r.err;
+  EXPECT_TRUE(Contains(r.err, "does not verify")) << r.err;
+  EXPECT_FALSE(Contains(r.err, Holder(2, 1))) << r.err;
+  EXPECT_FALSE(Contains(r.out, "proven: " + Holder(2, 3))) << r.out;
+  EXPECT_TRUE(Contains(r.out, "proven: " + Holder(2, 1))) << r.out;
+  EXPECT_FALSE(Contains(r.out, "drill passed"));
+}
+
+TEST_F(PerHolderDrillTest, MissingPartialFails) {
+  MakePartials();
+  fs::remove(PartialPath(4, 1));
+  const Result r = Combine();
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_TRUE(Contains(r.err, Holder(4, 1) + " (")) << r.err;
+  EXPECT_TRUE(Contains(r.err, "no verified partial")) << r.err;
+  EXPECT_FALSE(Contains(r.out, "drill passed"));
+}
+
+TEST_F(PerHolderDrillTest, PartialOfAnotherRosterIsRefused) {
+  MakePartials();
+  Ok({"simulate", "--orgs", "5", "--threshold", "3", "--editors",
+      "3:2,3:2,1:1,1:1,1:1", "--work-factor", "10", "--out", P("other")});
+  // A share of another ceremony does not make a partial for this roster.
+  const Result mk =
+      Run(Pass({"drill", "partial", "--roster", P("sim/consortium.roster"),
+                "--share", P("other/org3/editor1/share.age"), "--drill",
+                P("sim/drill"), "--out", P("x.partial")}));
+  EXPECT_NE(mk.exit_code, 0) << mk.out;
+  EXPECT_FALSE(fs::exists(dir_ / "x.partial"));
+  // A partial made for the other roster is refused by this one's combine.
+  fs::remove(PartialPath(3, 1));
+  Ok({"drill", "partial", "--roster", P("other/consortium.roster"), "--share",
+      P("other/org3/editor1/share.age"), "--drill", P("other/drill"), "--out",
+      PartialPath(3, 1)});
+  const Result r = Combine();
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_TRUE(Contains(r.err, Holder(3, 1))) << r.err;
+  EXPECT_TRUE(Contains(r.err, "another roster")) << r.err;
+  EXPECT_FALSE(Contains(r.out, "drill passed"));
 }
 
 }  // namespace
