@@ -183,7 +183,9 @@ std::optional<size_t> InclusionProofLength(uint64_t index, uint64_t size) {
   // every level contributes one hash ("inner"); above it, only the levels
   // where the path has a left sibling do ("border").
   const int inner = std::bit_width(index ^ (size - 1));
-  const int border = std::popcount(index >> inner);
+  // inner can be 64 (the paths split at the root of a 2^64-leaf tree);
+  // shifting a 64-bit value by 64 is undefined, and nothing is left above.
+  const int border = inner >= 64 ? 0 : std::popcount(index >> inner);
   return static_cast<size_t>(inner + border);
 }
 
