@@ -32,9 +32,15 @@ test-tsan: deps
 demo: build
 	@scripts/demo
 
+# Every benchmark behind docs/performance.md; scratch files go to
+# build/bench-tmp.
 bench: build
+	@mkdir -p build/bench-tmp
 	@build/bin/crypto_bench --benchmark_counters_tabular=true
 	@build/bin/stream_bench
+	@CONCLAVE_BENCH_DIR=build/bench-tmp build/bin/audit_bench
+	@CONCLAVE_BENCH_EXPORT_DIR=build/bench-tmp/export build/bin/audit_export_bench
+	@build/bin/cocktail_bench
 	@bench/age_side_by_side.sh build/bin
 
 fuzz-build: deps
