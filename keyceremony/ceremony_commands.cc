@@ -10,6 +10,7 @@
 #include "age/p256tag.h"
 #include "age/submission.h"
 #include "base/file_util.h"
+#include "keyceremony/command_util.h"
 #include "keyceremony/roster.h"
 #include "keyceremony/simulate.h"
 #include "sealed/passphrase.h"
@@ -18,38 +19,6 @@
 namespace conclave::keyceremony {
 
 namespace {
-
-void PrintError(const char* cmd, const std::string& msg) {
-  std::fprintf(stderr, "conclave-ceremony %s: %s\n", cmd, msg.c_str());
-}
-
-int Fail(const char* cmd, const Status& s) {
-  PrintError(cmd, s.message());
-  return CeremonyExitCodeFor(s);
-}
-
-int Usage(const char* cmd, const std::string& msg) {
-  PrintError(cmd, msg + " (see conclave-ceremony " + cmd + " --help)");
-  return kCeremonyExitUsage;
-}
-
-void PrintHelp(const cxxopts::Options& options, const char* footer) {
-  std::printf("%s%s\n%s", options.help({""}).c_str(), footer,
-              CeremonyExitCodeHelp());
-}
-
-constexpr char kPassphraseHelp[] = R"(
-Passphrases are never taken from the command line (other users can read it).
-Without --passphrase-file you are asked twice on the terminal, without echo.
-With --passphrase-file F the first line of F is used: for scripts and tests
-only; on a real ceremony machine type it.
-)";
-
-std::optional<std::string> OptionalString(const cxxopts::ParseResult& r,
-                                          const std::string& name) {
-  if (!r.count(name)) return std::nullopt;
-  return r[name].as<std::string>();
-}
 
 bool CheckWorkFactor(const char* cmd, int wf) {
   if (wf < 10 || wf > 22) {
@@ -134,18 +103,13 @@ error.
 Example:
   conclave-ceremony identity new --org 3 --name "Ana Silva" --out /media/ana
 )";
+  cxxopts::ParseResult r;
+  if (std::optional<int> stop = ParseCommand(
+          cmd, options, argc, argv, (std::string(kFooter) + kPassphraseHelp),
+          {"org", "name", "out"}, &r)) {
+    return *stop;
+  }
   try {
-    const cxxopts::ParseResult r = options.parse(argc, argv);
-    if (r.count("help")) {
-      PrintHelp(options, (std::string(kFooter) + kPassphraseHelp).c_str());
-      return kCeremonyExitOk;
-    }
-    if (!r.count("org") || !r.count("name") || !r.count("out")) {
-      return Usage(cmd, "--org, --name and --out are required");
-    }
-    if (!r.unmatched().empty()) {
-      return Usage(cmd, "unexpected argument '" + r.unmatched().front() + "'");
-    }
     StatusOr<uint32_t> org = ParseOrg(r["org"].as<std::string>());
     if (!org.ok()) return Usage(cmd, org.status().message());
     const int wf = r["work-factor"].as<int>();
@@ -198,18 +162,13 @@ reuse one.
 Example:
   conclave-ceremony witness new --org 3 --out /media/org3
 )";
+  cxxopts::ParseResult r;
+  if (std::optional<int> stop = ParseCommand(
+          cmd, options, argc, argv, (std::string(kFooter) + kPassphraseHelp),
+          {"org", "out"}, &r)) {
+    return *stop;
+  }
   try {
-    const cxxopts::ParseResult r = options.parse(argc, argv);
-    if (r.count("help")) {
-      PrintHelp(options, (std::string(kFooter) + kPassphraseHelp).c_str());
-      return kCeremonyExitOk;
-    }
-    if (!r.count("org") || !r.count("out")) {
-      return Usage(cmd, "--org and --out are required");
-    }
-    if (!r.unmatched().empty()) {
-      return Usage(cmd, "unexpected argument '" + r.unmatched().front() + "'");
-    }
     StatusOr<uint32_t> org = ParseOrg(r["org"].as<std::string>());
     if (!org.ok()) return Usage(cmd, org.status().message());
     const int wf = r["work-factor"].as<int>();
@@ -253,18 +212,13 @@ every member pins it in the roster; log.age goes to the daemon (conclaved).
 Example:
   conclave-ceremony log-key new --origin conclave.example.org/log --out /media/log
 )";
+  cxxopts::ParseResult r;
+  if (std::optional<int> stop = ParseCommand(
+          cmd, options, argc, argv, (std::string(kFooter) + kPassphraseHelp),
+          {"origin", "out"}, &r)) {
+    return *stop;
+  }
   try {
-    const cxxopts::ParseResult r = options.parse(argc, argv);
-    if (r.count("help")) {
-      PrintHelp(options, (std::string(kFooter) + kPassphraseHelp).c_str());
-      return kCeremonyExitOk;
-    }
-    if (!r.count("origin") || !r.count("out")) {
-      return Usage(cmd, "--origin and --out are required");
-    }
-    if (!r.unmatched().empty()) {
-      return Usage(cmd, "unexpected argument '" + r.unmatched().front() + "'");
-    }
     const int wf = r["work-factor"].as<int>();
     if (!CheckWorkFactor(cmd, wf)) return kCeremonyExitUsage;
     StatusOr<SecretBytes> pass =
@@ -358,21 +312,15 @@ only air-gapped, and only when the DKG cannot be run.
 Example:
   conclave-ceremony dealer --orgs 3 --threshold 2 --out consortium
 )";
+  cxxopts::ParseResult r;
+  if (std::optional<int> stop = ParseCommand(
+          cmd, options, argc, argv,
+          (std::string(kLayout) + (dealer ? kDealerFooter : kSimulateFooter) +
+           kPassphraseHelp),
+          {"orgs", "threshold", "out"}, &r)) {
+    return *stop;
+  }
   try {
-    const cxxopts::ParseResult r = options.parse(argc, argv);
-    if (r.count("help")) {
-      PrintHelp(options,
-                (std::string(kLayout) +
-                 (dealer ? kDealerFooter : kSimulateFooter) + kPassphraseHelp)
-                    .c_str());
-      return kCeremonyExitOk;
-    }
-    if (!r.count("orgs") || !r.count("threshold") || !r.count("out")) {
-      return Usage(cmd, "--orgs, --threshold and --out are required");
-    }
-    if (!r.unmatched().empty()) {
-      return Usage(cmd, "unexpected argument '" + r.unmatched().front() + "'");
-    }
     CeremonyOptions opts;
     opts.orgs = r["orgs"].as<uint32_t>();
     opts.threshold = r["threshold"].as<uint32_t>();
@@ -473,16 +421,13 @@ Example:
   conclave-ceremony verify consortium.roster --cocktail cocktail.record
   conclave-ceremony verify consortium.roster --share /media/ana/share.age
 )";
+  cxxopts::ParseResult r;
+  if (std::optional<int> stop =
+          ParseCommand(cmd, options, argc, argv, kFooter, {}, &r)) {
+    return *stop;
+  }
+  if (!r.count("roster")) return Usage(cmd, "ROSTER is required");
   try {
-    const cxxopts::ParseResult r = options.parse(argc, argv);
-    if (r.count("help")) {
-      PrintHelp(options, kFooter);
-      return kCeremonyExitOk;
-    }
-    if (!r.count("roster")) return Usage(cmd, "ROSTER is required");
-    if (!r.unmatched().empty()) {
-      return Usage(cmd, "unexpected argument '" + r.unmatched().front() + "'");
-    }
     const std::string path = r["roster"].as<std::string>();
     StatusOr<VerifiedRoster> roster = ReadRosterFile(path);
     if (!roster.ok()) return Fail(cmd, roster.status());

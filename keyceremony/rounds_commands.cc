@@ -11,6 +11,7 @@
 #include "age/p256tag.h"
 #include "base/file_util.h"
 #include "keyceremony/ceremony_commands.h"
+#include "keyceremony/command_util.h"
 #include "keyceremony/rounds.h"
 #include "keyceremony/simulate.h"
 #include "sealed/passphrase.h"
@@ -21,60 +22,6 @@ namespace conclave::keyceremony {
 namespace {
 
 namespace fs = std::filesystem;
-
-int Fail(const std::string& cmd, const Status& s) {
-  std::fprintf(stderr, "conclave-ceremony %s: FAILED: %s\n", cmd.c_str(),
-               s.message().c_str());
-  return CeremonyExitCodeFor(s);
-}
-
-int Usage(const std::string& cmd, const std::string& msg) {
-  std::fprintf(stderr,
-               "conclave-ceremony %s: %s (see conclave-ceremony %s "
-               "--help)\n",
-               cmd.c_str(), msg.c_str(), cmd.c_str());
-  return kCeremonyExitUsage;
-}
-
-std::optional<std::string> PassFile(const cxxopts::ParseResult& r) {
-  if (!r.count("passphrase-file")) return std::nullopt;
-  return r["passphrase-file"].as<std::string>();
-}
-
-// Common options; every command also takes --help.
-void AddCommon(cxxopts::Options* o, bool passphrase) {
-  o->add_options()("h,help", "this help");
-  if (passphrase) {
-    o->add_options()("passphrase-file",
-                     "read passphrases from the first line of F (scripts "
-                     "and tests only; on a ceremony laptop, type them)",
-                     cxxopts::value<std::string>(), "F");
-  }
-}
-
-// Parses; returns an exit code if the command should stop (help, error).
-std::optional<int> Parse(const std::string& cmd, cxxopts::Options& o, int argc,
-                         char** argv, const char* footer,
-                         const std::vector<std::string>& required,
-                         cxxopts::ParseResult* out) {
-  try {
-    *out = o.parse(argc, argv);
-  } catch (const cxxopts::exceptions::exception& e) {
-    return Usage(cmd, e.what());
-  }
-  if (out->count("help")) {
-    std::printf("%s%s\n%s", o.help({""}).c_str(), footer,
-                CeremonyExitCodeHelp());
-    return kCeremonyExitOk;
-  }
-  if (!out->unmatched().empty()) {
-    return Usage(cmd, "unexpected argument '" + out->unmatched().front() + "'");
-  }
-  for (const std::string& r : required) {
-    if (!out->count(r)) return Usage(cmd, "--" + r + " is required");
-  }
-  return std::nullopt;
-}
 
 std::string Hex(const Sha256Digest& d) { return HexEncode(d); }
 
@@ -96,8 +43,8 @@ StatusOr<CheckedPlan> LoadPlan(const std::string& path, bool complete) {
 StatusOr<v1::EditorIdentity> OpenIdentity(const std::string& path,
                                           const cxxopts::ParseResult& r) {
   CONCLAVE_ASSIGN_OR_RETURN(
-      SecretBytes pass,
-      GetPassphrase(PassFile(r), "Passphrase of " + path + ": ", false));
+      SecretBytes pass, GetPassphrase(OptionalString(r, "passphrase-file"),
+                                      "Passphrase of " + path + ": ", false));
   CONCLAVE_ASSIGN_OR_RETURN(OpenedSecret opened, ReadSealedFile(path, pass));
   if (!opened.message().has_editor_identity()) {
     return InvalidArgumentError(path + " is not an editor identity");
@@ -113,7 +60,8 @@ StatusOr<Scalar> OpenParticipant(const CheckedPlan& plan,
                                  const cxxopts::ParseResult& r, uint32_t* org) {
   CONCLAVE_ASSIGN_OR_RETURN(
       SecretBytes pass,
-      GetPassphrase(PassFile(r), "Passphrase of the participant key: ", false));
+      GetPassphrase(OptionalString(r, "passphrase-file"),
+                    "Passphrase of the participant key: ", false));
   CONCLAVE_ASSIGN_OR_RETURN(Scalar d,
                             OpenParticipantKey(plan, path, pass, org));
   std::printf("participant: organisation %u (%s), key %s\n", *org,
@@ -160,15 +108,15 @@ int PlanMain(int argc, char** argv) {
               "N")("max-request-lifetime", "policy: seconds",
                    cxxopts::value<uint64_t>()->default_value("604800"), "S")(
       "out", "the plan file to create", cxxopts::value<std::string>(), "PLAN");
-  AddCommon(&o, false);
+  AddCommonOptions(&o, false);
   static constexpr char kFooter[] = R"(
 Organisation ids are given by order: the first --org is organisation 1. Each
 editor card must have been made with `identity new --org ID`. The plan has a
 fresh session id; its fingerprint is printed: write it on the board.
 )";
   cxxopts::ParseResult r;
-  if (auto rc = Parse(cmd, o, argc, argv, kFooter,
-                      {"threshold", "org", "log-vkey", "out"}, &r)) {
+  if (auto rc = ParseCommand(cmd, o, argc, argv, kFooter,
+                             {"threshold", "org", "log-vkey", "out"}, &r)) {
     return *rc;
   }
   PlanInput in;
@@ -267,14 +215,14 @@ int ParticipantNewMain(int argc, char** argv) {
       "out", "directory for participant.age", cxxopts::value<std::string>(),
       "DIR")("work-factor", "scrypt log2 N (10..22)",
              cxxopts::value<int>()->default_value("18"), "LOGN");
-  AddCommon(&o, true);
+  AddCommonOptions(&o, true);
   static constexpr char kFooter[] = R"(
 The key lives only for this ceremony: `finish` erases it. Every editor of the
 organisation then runs `endorse` and checks the key printed here.
 )";
   cxxopts::ParseResult r;
-  if (auto rc =
-          Parse(cmd, o, argc, argv, kFooter, {"plan", "org", "out"}, &r)) {
+  if (auto rc = ParseCommand(cmd, o, argc, argv, kFooter,
+                             {"plan", "org", "out"}, &r)) {
     return *rc;
   }
   const int wf = r["work-factor"].as<int>();
@@ -290,7 +238,8 @@ organisation then runs `endorse` and checks the key printed here.
   Status s = AddParticipant(&*plan, org, p);
   if (!s.ok()) return Fail(cmd, s);
   StatusOr<SecretBytes> pass =
-      GetPassphrase(PassFile(r), "Passphrase for the participant key: ", true);
+      GetPassphrase(OptionalString(r, "passphrase-file"),
+                    "Passphrase for the participant key: ", true);
   if (!pass.ok()) return Fail(cmd, pass.status());
   const fs::path dir = r["out"].as<std::string>();
   std::error_code ec;
@@ -328,13 +277,14 @@ int EndorseMain(int argc, char** argv) {
   o.add_options()("plan", "the plan (updated in place)",
                   cxxopts::value<std::string>(), "PLAN")(
       "identity", "your identity.age", cxxopts::value<std::string>(), "FILE");
-  AddCommon(&o, true);
+  AddCommonOptions(&o, true);
   static constexpr char kFooter[] = R"(
 Before endorsing, compare the plan fingerprint and the participant key printed
 here with what the participant laptop showed. If they differ, do not endorse.
 )";
   cxxopts::ParseResult r;
-  if (auto rc = Parse(cmd, o, argc, argv, kFooter, {"plan", "identity"}, &r)) {
+  if (auto rc =
+          ParseCommand(cmd, o, argc, argv, kFooter, {"plan", "identity"}, &r)) {
     return *rc;
   }
   const std::string plan_path = r["plan"].as<std::string>();
@@ -372,15 +322,15 @@ int Round1Main(int argc, char** argv) {
                           cxxopts::value<std::string>(), "FILE")(
       "out", "the round-1 file (name ends in .round1)",
       cxxopts::value<std::string>(), "FILE");
-  AddCommon(&o, true);
+  AddCommonOptions(&o, true);
   static constexpr char kFooter[] = R"(
 Refuses a plan in which any organisation lacks a participant key or any
 editor has not endorsed it. The file holds share ciphertexts: it is destroyed
 after finish.
 )";
   cxxopts::ParseResult r;
-  if (auto rc = Parse(cmd, o, argc, argv, kFooter,
-                      {"plan", "participant", "out"}, &r)) {
+  if (auto rc = ParseCommand(cmd, o, argc, argv, kFooter,
+                             {"plan", "participant", "out"}, &r)) {
     return *rc;
   }
   const std::string out = r["out"].as<std::string>();
@@ -422,15 +372,15 @@ int Round2Main(int argc, char** argv) {
       cxxopts::value<std::string>(),
       "DIR")("out", "the round-2 file (name ends in .round2)",
              cxxopts::value<std::string>(), "FILE");
-  AddCommon(&o, true);
+  AddCommonOptions(&o, true);
   static constexpr char kFooter[] = R"(
 On any failed check nothing is certified: the evidence naming the
 organisation at fault is written to FILE.evidence.txt, and the ceremony
 stops (see the runbook).
 )";
   cxxopts::ParseResult r;
-  if (auto rc = Parse(cmd, o, argc, argv, kFooter,
-                      {"plan", "participant", "round1", "out"}, &r)) {
+  if (auto rc = ParseCommand(cmd, o, argc, argv, kFooter,
+                             {"plan", "participant", "round1", "out"}, &r)) {
     return *rc;
   }
   const std::string out = r["out"].as<std::string>();
@@ -504,7 +454,7 @@ int FinishMain(int argc, char** argv) {
       "shred", "also overwrite and delete the .round1 files in --round1")(
       "work-factor", "scrypt log2 N of the share files (10..22)",
       cxxopts::value<int>()->default_value("18"), "LOGN");
-  AddCommon(&o, true);
+  AddCommonOptions(&o, true);
   static constexpr char kFooter[] = R"(
 Each editor types a passphrase for their own share.age (with
 --passphrase-file every share uses the same one: tests only). The
@@ -513,8 +463,9 @@ ciphertexts that the participant keys open: destroy them (--shred here, and
 every other copy by hand).
 )";
   cxxopts::ParseResult r;
-  if (auto rc = Parse(cmd, o, argc, argv, kFooter,
-                      {"plan", "participant", "round1", "round2", "out"}, &r)) {
+  if (auto rc = ParseCommand(cmd, o, argc, argv, kFooter,
+                             {"plan", "participant", "round1", "round2", "out"},
+                             &r)) {
     return *rc;
   }
   const int wf = r["work-factor"].as<int>();
@@ -551,7 +502,7 @@ every other copy by hand).
   for (size_t j = 0; j < fin->shares.size(); ++j) {
     const v1::PublicCardBody& card = cards[j];
     StatusOr<SecretBytes> pass =
-        GetPassphrase(PassFile(r),
+        GetPassphrase(OptionalString(r, "passphrase-file"),
                       "Editor " + std::to_string(card.editor_index()) + " (" +
                           card.name() + "), passphrase for your share: ",
                       true);
@@ -620,7 +571,7 @@ int RosterMain(int argc, char** argv) {
              cxxopts::value<std::string>(),
              "DIR")("identity", "sign: your identity.age",
                     cxxopts::value<std::string>(), "FILE");
-  AddCommon(&o, true);
+  AddCommonOptions(&o, true);
   static constexpr char kFooter[] = R"(
 assemble writes DIR/roster.unsigned, DIR/cocktail.record and DIR/drill/.
 sign adds your signature after you compared the fingerprint and your own
@@ -642,7 +593,8 @@ DIR/consortium.roster and DIR/consortium.pub.
     return Usage("roster", "needs assemble, sign or finalize");
   }
   cxxopts::ParseResult r;
-  if (auto rc = Parse(cmd, o, argc, argv, kFooter, required, &r)) return *rc;
+  if (auto rc = ParseCommand(cmd, o, argc, argv, kFooter, required, &r))
+    return *rc;
 
   if (sub == "assemble") {
     StatusOr<CheckedPlan> plan = LoadPlan(r["plan"].as<std::string>(), true);
@@ -783,7 +735,7 @@ int DrillPartialMain(int argc, char** argv) {
       cxxopts::value<std::string>(),
       "DIR_OR_FILE")("out", "the partial file to write (name ends in .partial)",
                      cxxopts::value<std::string>(), "FILE");
-  AddCommon(&o, true);
+  AddCommonOptions(&o, true);
   static constexpr char kFooter[] = R"(
 Opens your share, checks it against the roster, and writes D = y·enc for
 every drill file listed in the roster with a DLEQ proof against your
@@ -791,8 +743,8 @@ verification share. The file holds nothing secret; carry it to the combine
 laptop (conclave-ceremony drill combine).
 )";
   cxxopts::ParseResult r;
-  if (auto rc = Parse(cmd, o, argc, argv, kFooter,
-                      {"roster", "share", "drill", "out"}, &r)) {
+  if (auto rc = ParseCommand(cmd, o, argc, argv, kFooter,
+                             {"roster", "share", "drill", "out"}, &r)) {
     return *rc;
   }
   const std::string out = r["out"].as<std::string>();
@@ -805,8 +757,9 @@ laptop (conclave-ceremony drill combine).
       ReadDrillFiles(*roster, r["drill"].as<std::string>());
   if (!drills.ok()) return Fail(cmd, drills.status());
   const std::string share_path = r["share"].as<std::string>();
-  StatusOr<SecretBytes> pass = GetPassphrase(
-      PassFile(r), "Passphrase of your share " + share_path + ": ", false);
+  StatusOr<SecretBytes> pass =
+      GetPassphrase(OptionalString(r, "passphrase-file"),
+                    "Passphrase of your share " + share_path + ": ", false);
   if (!pass.ok()) return Fail(cmd, pass.status());
   StatusOr<OpenedSecret> opened = ReadSealedFile(share_path, *pass);
   if (!opened.ok()) return Fail(cmd, opened.status());
@@ -839,7 +792,7 @@ int DrillCombineMain(int argc, char** argv) {
                             cxxopts::value<std::string>(), "DIR_OR_FILE")(
       "partials", "directory of the holders' *.partial files",
       cxxopts::value<std::string>(), "DIR");
-  AddCommon(&o, false);
+  AddCommonOptions(&o, false);
   static constexpr char kFooter[] = R"(
 Every partial is checked against the roster (fingerprint, organisation and
 editor, DLEQ proof against the verification share, drill ids); a bad partial
@@ -848,8 +801,8 @@ verified editors each combine and must open every drill file. Exits non-zero
 if any holder's partial is bad or missing.
 )";
   cxxopts::ParseResult r;
-  if (auto rc = Parse(cmd, o, argc, argv, kFooter,
-                      {"roster", "drill", "partials"}, &r)) {
+  if (auto rc = ParseCommand(cmd, o, argc, argv, kFooter,
+                             {"roster", "drill", "partials"}, &r)) {
     return *rc;
   }
   StatusOr<DrillReport> rep = RunDrillCombine(r["roster"].as<std::string>(),
@@ -882,7 +835,7 @@ int DrillMain(int argc, char** argv) {
                   "ceremony directory: consortium.roster, drill/, "
                   "orgI/editorJ/share.age",
                   cxxopts::value<std::string>(), "DIR");
-  AddCommon(&o, true);
+  AddCommonOptions(&o, true);
   static constexpr char kFooter[] = R"(
 Each share is checked against the roster, computes its partial decryption of
 every drill file with a DLEQ proof against its verification share, and every
@@ -894,8 +847,9 @@ machine and one machine runs `drill combine` (see --help of each).
 Interim drill until quorum decryption lands.
 )";
   cxxopts::ParseResult r;
-  if (auto rc = Parse(cmd, o, argc, argv, kFooter, {"dir"}, &r)) return *rc;
-  const std::optional<std::string> file = PassFile(r);
+  if (auto rc = ParseCommand(cmd, o, argc, argv, kFooter, {"dir"}, &r))
+    return *rc;
+  const std::optional<std::string> file = OptionalString(r, "passphrase-file");
   StatusOr<DrillReport> rep = RunDrill(
       r["dir"].as<std::string>(),
       [&](uint32_t org, uint32_t editor, const std::string& name) {
