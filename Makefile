@@ -41,6 +41,7 @@ bench: build
 	@CONCLAVE_BENCH_DIR=build/bench-tmp build/bin/audit_bench
 	@CONCLAVE_BENCH_EXPORT_DIR=build/bench-tmp/export build/bin/audit_export_bench
 	@build/bin/cocktail_bench
+	@CONCLAVE_BENCH_DIR=build/bench-tmp build/bin/quorum_bench
 	@bench/age_side_by_side.sh build/bin
 
 fuzz-build: deps

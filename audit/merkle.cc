@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <string>
+#include <utility>
 
 namespace conclave::audit {
 namespace {
@@ -363,6 +364,36 @@ Status VerifyConsistencyBytes(uint64_t size1, uint64_t size2,
   CONCLAVE_ASSIGN_OR_RETURN(std::vector<Hash> p,
                             HashesFromSpans(proof, "consistency proof"));
   return VerifyConsistency(size1, size2, p, *r1, *r2);
+}
+
+StatusOr<CompactRange> CompactRange::FromPeaks(uint64_t size,
+                                               std::vector<Hash> peaks) {
+  const size_t want = static_cast<size_t>(std::popcount(size));
+  if (peaks.size() != want) {
+    return InvalidArgumentError(
+        "compact range of size " + std::to_string(size) + " needs " +
+        std::to_string(want) + " peaks, got " + std::to_string(peaks.size()));
+  }
+  CompactRange range;
+  range.size_ = size;
+  range.peaks_ = std::move(peaks);
+  return range;
+}
+
+StatusOr<std::vector<Hash>> LeftPeaks(const TreeHashSource& tree,
+                                      uint64_t size) {
+  CONCLAVE_RETURN_IF_ERROR(CheckAvailable(tree, size));
+  std::vector<Hash> peaks;
+  peaks.reserve(std::popcount(size));
+  uint64_t begin = 0;
+  for (int level = 63; level >= 0; --level) {
+    const uint64_t width = uint64_t{1} << level;
+    if ((size & width) == 0) continue;
+    CONCLAVE_ASSIGN_OR_RETURN(Hash h, tree.SubtreeHash(level, begin >> level));
+    peaks.push_back(h);
+    begin += width;
+  }
+  return peaks;
 }
 
 void CompactRange::AppendLeafHash(const Hash& leaf_hash) {

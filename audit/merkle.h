@@ -107,14 +107,26 @@ Status VerifyConsistencyBytes(uint64_t size1, uint64_t size2,
 
 // Streaming root computation in O(log n) memory: the "compact range" of
 // perfect subtrees covering [0, size). For recomputing the root of an export
-// without keeping its leaves.
+// without keeping its leaves, or of a suffix of the log given the peaks of
+// its prefix (LeftPeaks below; quorum/evidence.h).
 class CompactRange {
  public:
+  CompactRange() = default;
+  // The range of the first `size` leaves from the roots of the perfect
+  // subtrees covering [0, size), largest first (one per set bit of size).
+  // INVALID_ARGUMENT unless peaks.size() == popcount(size). The hashes
+  // themselves cannot be checked here: only a root computed from them and
+  // compared with a trusted one vouches for them.
+  static StatusOr<CompactRange> FromPeaks(uint64_t size,
+                                          std::vector<Hash> peaks);
+
   void AppendLeaf(ByteSpan leaf) { AppendLeafHash(HashLeaf(leaf)); }
   void AppendLeafHash(const Hash& leaf_hash);
   uint64_t size() const { return size_; }
   // MTH of everything appended (EmptyRootHash() when nothing was).
   Hash Root() const;
+  // Roots of the perfect subtrees covering [0, size()), largest first.
+  const std::vector<Hash>& peaks() const { return peaks_; }
 
  private:
   uint64_t size_ = 0;
@@ -122,6 +134,15 @@ class CompactRange {
   // sizes are the set bits of size_.
   std::vector<Hash> peaks_;
 };
+
+// The roots of the perfect subtrees covering the first `size` leaves of
+// `tree`, largest first: for each set bit 2^k of size, from the highest,
+// the subtree of 2^k leaves that starts where the previous one ended (the
+// RFC 9162 §2.1.1 decomposition of MTH(D[0:size]) into its left subtrees).
+// CompactRange::FromPeaks(size, peaks) continues from them. OUT_OF_RANGE if
+// size > tree.Size(). popcount(size) reads.
+StatusOr<std::vector<Hash>> LeftPeaks(const TreeHashSource& tree,
+                                      uint64_t size);
 
 // Position of node (level, index) when the complete subtrees of a growing
 // tree are written in the order they complete (post-order): leaf i and then

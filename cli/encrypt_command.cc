@@ -13,10 +13,10 @@
 #include <memory>
 
 #include "age/age.h"
+#include "age/output_file.h"
 #include "age/p256tag.h"
 #include "age/parallel_stream.h"
 #include "age/submission.h"
-#include "cli/output_file.h"
 #include "cli/progress.h"
 #include "keyceremony/roster.h"
 #include "keyceremony/roster_members.h"
@@ -210,7 +210,7 @@ int RunEncrypt(const EncryptArgs& args) {
     return kExitUsage;
   }
 
-  std::unique_ptr<OutputFile> file;
+  std::unique_ptr<age::OutputFile> file;
   if (args.output && *args.output != "-") {
     // Renaming over the input would replace it while it is being read.
     struct stat in_st, out_st;
@@ -220,7 +220,8 @@ int RunEncrypt(const EncryptArgs& args) {
       PrintError("the output " + *args.output + " is the input file");
       return kExitUsage;
     }
-    StatusOr<std::unique_ptr<OutputFile>> f = OutputFile::Create(*args.output);
+    StatusOr<std::unique_ptr<age::OutputFile>> f =
+        age::OutputFile::Create(*args.output);
     if (!f.ok()) return Fail(f.status());
     file = std::move(f).value();
   }

@@ -28,9 +28,13 @@ Usage:
                            --round2 DIR --out DIR [--shred]
   conclave-ceremony roster assemble|sign|finalize ...
   conclave-ceremony drill --dir DIR
-  conclave-ceremony drill partial --roster ROSTER --share share.age
-                          --drill DIR --out FILE.partial
-  conclave-ceremony drill combine --roster ROSTER --drill DIR --partials DIR
+  conclave-ceremony drill request --roster ROSTER --identity identity.age
+                          --drill DIR --out drill.requests
+  conclave-ceremony drill partial --roster ROSTER --identity identity.age
+                          --share share.age --requests drill.requests
+                          --out NAME.partial
+  conclave-ceremony drill combine --roster ROSTER --identity identity.age
+                          --requests drill.requests --drill DIR --partials DIR
   conclave-ceremony COMMAND --help
 
 Commands:

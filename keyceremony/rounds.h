@@ -3,7 +3,8 @@
 // round 1 → round 2 (CertEq) → finish (editor split) → roster assembled,
 // signed by every editor, finalized. Each step is a pure-ish function over
 // protobuf files so that the command-line tool and the tests share it; the
-// COCKTAIL maths is cocktail.h, the editor split and drill files simulate.h.
+// COCKTAIL maths is cocktail.h, the editor split and drill files simulate.h;
+// the drill itself runs through quorum decryption (quorum/drill.h).
 //
 // Organisation ids in a plan are 1..m: at epoch 1 they are the COCKTAIL
 // positions (roster.h insists). Every round file names the plan's
@@ -14,15 +15,12 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <functional>
-#include <map>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "age/p256tag.h"
 #include "base/bytes.h"
 #include "base/secret_bytes.h"
 #include "base/status.h"
@@ -181,88 +179,6 @@ StatusOr<AssembledRoster> AssembleRoster(
 // signed roster (refuses a second signature by the same editor).
 StatusOr<v1::RosterSignature> SignAssembledRoster(
     v1::Roster* roster, const v1::EditorIdentity& identity);
-
-// ---- Drill (until quorum decryption lands) ----
-//
-// One laptop (RunDrill) or per-holder file steps (MakeDrillPartial on each
-// holder's machine, RunDrillCombine on one machine) share the functions
-// below, so both paths check exactly the same things.
-
-struct DrillReport {
-  size_t shares_checked = 0;  // shares opened, or partial files read
-  size_t quorums_opened = 0;  // (subset, drill file) openings that worked
-  std::vector<std::string> failures;  // one line per share that fails
-  std::vector<std::string> proven;    // holders whose D opened a drill file
-};
-
-// A drill file listed in the roster, parsed.
-struct DrillFile {
-  std::filesystem::path path;
-  std::string id;  // submission id, lowercase hex
-  Bytes bytes;     // the whole age file
-  age::P256TagStanza stanza;
-  Point enc = Point::Infinity();
-};
-
-// Reads DIR/*.age (or the single file `dir_or_file`); each must be a valid
-// drill submission to the roster's consortium key whose id the roster
-// lists (FAILED_PRECONDITION otherwise); NOT_FOUND if there is none.
-StatusOr<std::vector<DrillFile>> ReadDrillFiles(
-    const VerifiedRoster& roster, const std::filesystem::path& dir_or_file);
-
-// On the holder's machine: checks the share against the roster
-// (CheckEditorShare), then for every drill file D = y_oj·enc with a DLEQ
-// proof (kPartialDecryptionContext) that log_G(Y_oj) = log_enc(D).
-StatusOr<v1::DrillPartial> MakeDrillPartial(const VerifiedRoster& roster,
-                                            const v1::EditorShare& share,
-                                            std::span<const DrillFile> drills);
-
-// Checks a partial against the roster: fingerprint (FAILED_PRECONDITION),
-// the organisation and editor exist, exactly one entry per drill file, each
-// D decodes and its DLEQ proof verifies against Y_oj (INVALID_ARGUMENT).
-// Returns the D values in the order of `drills`.
-StatusOr<std::vector<Point>> VerifyDrillPartial(
-    const VerifiedRoster& roster, std::span<const DrillFile> drills,
-    const v1::DrillPartial& partial);
-
-// "organisation O editor J (NAME)".
-std::string DrillHolderName(const VerifiedRoster& roster, uint32_t org,
-                            uint32_t editor);
-
-// Verified partials: org → (editor index, D for each drill file), editors
-// in ascending index order.
-using DrillPartials =
-    std::map<uint32_t, std::vector<std::pair<uint32_t, std::vector<Point>>>>;
-
-// Every t-subset of organisations with k_o verified editors each (first k_o
-// editors, up to 64 subsets; then one more opening for every holder not yet
-// covered) combines with nested Lagrange and opens every drill file (key
-// unwrap, header MAC and payload, to memory). Adds failures, openings and
-// the proven holders to `report`.
-void CombineDrillPartials(const VerifiedRoster& roster,
-                          std::span<const DrillFile> drills,
-                          const DrillPartials& partials, DrillReport* report);
-
-// For the ceremony directory DIR (simulate's layout, or the file rounds'
-// with finish --out DIR/orgI): every DIR/orgI/editorJ/share.age is opened
-// and goes through MakeDrillPartial and VerifyDrillPartial, then
-// CombineDrillPartials. A share that fails is named in failures.
-// The passphrase of one holder's share (each editor types their own).
-using SharePassphrase = std::function<StatusOr<SecretBytes>(
-    uint32_t org, uint32_t editor, const std::string& name)>;
-StatusOr<DrillReport> RunDrill(const std::filesystem::path& dir,
-                               const SharePassphrase& passphrase);
-
-// The combine laptop of the per-holder drill: every *.partial file in
-// partials_dir is verified (a bad one is named by organisation and editor),
-// then CombineDrillPartials; a holder of the roster with no verified
-// partial is named as missing.
-StatusOr<DrillReport> RunDrillCombine(
-    const std::filesystem::path& roster_path,
-    const std::filesystem::path& drill,
-    const std::filesystem::path& partials_dir);
-
-inline constexpr std::string_view kDrillPartialSuffix = ".partial";
 
 // Overwrites a file with zeros, syncs and removes it. (On flash media this
 // is best effort: the runbook says to destroy the stick.)

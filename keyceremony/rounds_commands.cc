@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <cxxopts.hpp>
 #include <filesystem>
 #include <optional>
@@ -14,6 +15,8 @@
 #include "keyceremony/command_util.h"
 #include "keyceremony/rounds.h"
 #include "keyceremony/simulate.h"
+#include "quorum/drill.h"
+#include "quorum/statements.h"
 #include "sealed/passphrase.h"
 #include "sealed/sealed_file.h"
 
@@ -706,10 +709,47 @@ DIR/consortium.roster and DIR/consortium.pub.
 }
 
 // ---- drill ----
+//
+// The drill runs through quorum decryption (quorum/drill.h): request →
+// release → combine, without the log (only drill files may skip it).
 
 namespace {
 
-void PrintReport(const DrillReport& rep, const char* checked) {
+uint64_t NowUnix() { return static_cast<uint64_t>(std::time(nullptr)); }
+
+std::string UtcTime(uint64_t unix_seconds) {
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  char buf[32];
+  if (gmtime_r(&t, &tm) == nullptr ||
+      std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0) {
+    return std::to_string(unix_seconds);
+  }
+  return buf;
+}
+
+// "request 1: 3f2a… for drill file 9c1e…" — the lines the requester and
+// every holder compare.
+void PrintRequests(const VerifiedRoster& roster,
+                   const std::vector<quorum::VerifiedRequest>& requests) {
+  if (requests.empty()) return;
+  const v1::RequestBody& first = requests.front().body;
+  std::printf(
+      "requested by: %s\nvalid until: %s\n",
+      quorum::EditorLabel(roster.body, first.org_id(), first.editor_index())
+          .c_str(),
+      UtcTime(first.expires_unix()).c_str());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    std::printf("request %zu: %s for drill file %s\n", i + 1,
+                quorum::RequestIdHex(requests[i].id).c_str(),
+                requests[i].submission.id.c_str());
+  }
+}
+
+void PrintReport(const quorum::DrillReport& rep, const char* checked) {
+  if (!rep.requester.empty()) {
+    std::printf("requester: %s\n", rep.requester.c_str());
+  }
   std::printf("%s: %zu; quorum openings: %zu\n", checked, rep.shares_checked,
               rep.quorums_opened);
   for (const std::string& p : rep.proven) {
@@ -720,42 +760,121 @@ void PrintReport(const DrillReport& rep, const char* checked) {
   }
 }
 
-// drill partial: on the holder's own machine.
-int DrillPartialMain(int argc, char** argv) {
-  const std::string cmd = "drill partial";
-  cxxopts::Options o("conclave-ceremony drill partial",
-                     "Your share's partial decryption of the drill files.");
+// drill request: on the requester's machine.
+int DrillRequestMain(int argc, char** argv) {
+  const std::string cmd = "drill request";
+  cxxopts::Options o("conclave-ceremony drill request",
+                     "Request the decryption of every drill file (step 1 of "
+                     "the drill, on the requester's machine).");
   o.custom_help(
-      "--roster ROSTER --share share.age --drill DIR_OR_FILE --out "
-      "FILE.partial");
+      "--roster ROSTER --identity identity.age --drill DIR_OR_FILE --out "
+      "drill.requests");
   o.add_options()("roster", "consortium.roster", cxxopts::value<std::string>(),
-                  "ROSTER")("share", "your sealed share.age",
+                  "ROSTER")("identity", "your identity.age (you request)",
                             cxxopts::value<std::string>(), "FILE")(
       "drill", "the drill directory (or one drill file)",
       cxxopts::value<std::string>(),
-      "DIR_OR_FILE")("out", "the partial file to write (name ends in .partial)",
+      "DIR_OR_FILE")("out", "the request file to create",
                      cxxopts::value<std::string>(), "FILE");
   AddCommonOptions(&o, true);
   static constexpr char kFooter[] = R"(
-Opens your share, checks it against the roster, and writes D = y·enc for
-every drill file listed in the roster with a DLEQ proof against your
-verification share. The file holds nothing secret; carry it to the combine
-laptop (conclave-ceremony drill combine).
+Any one editor of the roster is the requester. For every drill file listed in
+the roster this writes a request signed with your identity (reason "ceremony
+drill"), as for a real submission, with a fresh reply key derived from your
+identity: only you can open the holders' answers, so you also run
+`drill combine`. The file holds nothing secret; copy it to the stick every
+holder uses for `drill partial`. Drill files are the only submissions
+released without the audit log.
 )";
   cxxopts::ParseResult r;
-  if (auto rc = ParseCommand(cmd, o, argc, argv, kFooter,
-                             {"roster", "share", "drill", "out"}, &r)) {
+  if (auto rc = ParseCommand(cmd, o, argc, argv,
+                             std::string(kFooter) + kPassphraseHelp,
+                             {"roster", "identity", "drill", "out"}, &r)) {
+    return *rc;
+  }
+  StatusOr<VerifiedRoster> roster =
+      ReadRosterFile(r["roster"].as<std::string>());
+  if (!roster.ok()) return Fail(cmd, roster.status());
+  StatusOr<std::vector<quorum::DrillFile>> drills =
+      quorum::ReadDrillFiles(*roster, r["drill"].as<std::string>());
+  if (!drills.ok()) return Fail(cmd, drills.status());
+  StatusOr<v1::EditorIdentity> id =
+      OpenIdentity(r["identity"].as<std::string>(), r);
+  if (!id.ok()) return Fail(cmd, id.status());
+  StatusOr<quorum::EditorKeys> keys = quorum::EditorKeys::FromIdentity(*id, *roster);
+  CleanseMessage(&*id);
+  if (!keys.ok()) return Fail(cmd, keys.status());
+  const uint64_t now = NowUnix();
+  StatusOr<v1::RequestSet> set =
+      quorum::MakeDrillRequests(*roster, *keys, *drills, now);
+  if (!set.ok()) return Fail(cmd, set.status());
+  // Check the set as every holder will before writing it.
+  StatusOr<std::vector<quorum::VerifiedRequest>> verified =
+      quorum::VerifyDrillRequests(*roster, *set, now);
+  if (!verified.ok()) return Fail(cmd, verified.status());
+  const std::string out = r["out"].as<std::string>();
+  Status s = quorum::WriteDrillMessage(out, *set);
+  if (!s.ok()) return Fail(cmd, s);
+  std::printf("roster fingerprint: %s\n", Hex(roster->fingerprint).c_str());
+  PrintRequests(*roster, *verified);
+  std::printf("written: %s\n", out.c_str());
+  return kCeremonyExitOk;
+}
+
+// drill partial: on each holder's own machine.
+int DrillPartialMain(int argc, char** argv) {
+  const std::string cmd = "drill partial";
+  cxxopts::Options o("conclave-ceremony drill partial",
+                     "Release your partial decryption of every drill file "
+                     "(step 2 of the drill, on your own machine).");
+  o.custom_help(
+      "--roster ROSTER --identity identity.age --share share.age --requests "
+      "drill.requests --out NAME.partial");
+  o.add_options()("roster", "consortium.roster", cxxopts::value<std::string>(),
+                  "ROSTER")("identity", "your identity.age",
+                            cxxopts::value<std::string>(), "FILE")(
+      "share", "your sealed share.age", cxxopts::value<std::string>(), "FILE")(
+      "requests", "the requester's drill.requests",
+      cxxopts::value<std::string>(),
+      "FILE")("out", "the file to create (name ends in .partial)",
+              cxxopts::value<std::string>(), "FILE");
+  AddCommonOptions(&o, true);
+  static constexpr char kFooter[] = R"(
+Every request is checked first: signed by an editor of this roster, for this
+roster and epoch, not expired, and for a drill file listed in the roster. A
+request for any other submission is refused (those are released only against
+the audit log). Then your identity and share are opened (your identity's
+passphrase first, then your share's), the share is checked against the roster
+and your identity, and for each request your partial decryption D = y·R with
+a DLEQ proof is sealed to the requester and signed with your identity. The
+file opens only for the requester; carry it to them for `drill combine`.
+)";
+  cxxopts::ParseResult r;
+  if (auto rc = ParseCommand(
+          cmd, o, argc, argv, std::string(kFooter) + kPassphraseHelp,
+          {"roster", "identity", "share", "requests", "out"}, &r)) {
     return *rc;
   }
   const std::string out = r["out"].as<std::string>();
-  Status s = RequireSuffix(out, kDrillPartialSuffix);
+  Status s = RequireSuffix(out, quorum::kDrillPartialSuffix);
   if (!s.ok()) return Usage(cmd, s.message());
   StatusOr<VerifiedRoster> roster =
       ReadRosterFile(r["roster"].as<std::string>());
   if (!roster.ok()) return Fail(cmd, roster.status());
-  StatusOr<std::vector<DrillFile>> drills =
-      ReadDrillFiles(*roster, r["drill"].as<std::string>());
-  if (!drills.ok()) return Fail(cmd, drills.status());
+  StatusOr<v1::RequestSet> set =
+      quorum::ReadRequestSet(r["requests"].as<std::string>());
+  if (!set.ok()) return Fail(cmd, set.status());
+  const uint64_t now = NowUnix();
+  // Refuse anything but drill requests before a passphrase is typed.
+  StatusOr<std::vector<quorum::VerifiedRequest>> verified =
+      quorum::VerifyDrillRequests(*roster, *set, now);
+  if (!verified.ok()) return Fail(cmd, verified.status());
+  StatusOr<v1::EditorIdentity> id =
+      OpenIdentity(r["identity"].as<std::string>(), r);
+  if (!id.ok()) return Fail(cmd, id.status());
+  StatusOr<quorum::EditorKeys> keys = quorum::EditorKeys::FromIdentity(*id, *roster);
+  CleanseMessage(&*id);
+  if (!keys.ok()) return Fail(cmd, keys.status());
   const std::string share_path = r["share"].as<std::string>();
   StatusOr<SecretBytes> pass =
       GetPassphrase(OptionalString(r, "passphrase-file"),
@@ -766,48 +885,76 @@ laptop (conclave-ceremony drill combine).
   if (!opened->message().has_editor_share()) {
     return Fail(cmd, InvalidArgumentError(share_path + " is not a share file"));
   }
-  const v1::EditorShare& es = opened->message().editor_share();
-  StatusOr<v1::DrillPartial> partial = MakeDrillPartial(*roster, es, *drills);
-  if (!partial.ok()) return Fail(cmd, partial.status());
-  // Check our own output as the combine laptop will.
-  s = VerifyDrillPartial(*roster, *drills, *partial).status();
-  if (s.ok()) s = WriteNew(out, *partial);
+  StatusOr<v1::ApprovalSet> approvals = quorum::MakeDrillApprovals(
+      *roster, *keys, opened->message().editor_share(), *set, now);
+  if (!approvals.ok()) return Fail(cmd, approvals.status());
+  // The partials directory on the exchange stick may not exist yet.
+  std::error_code ec;
+  if (fs::path(out).has_parent_path()) {
+    fs::create_directories(fs::path(out).parent_path(), ec);
+  }
+  s = quorum::WriteDrillMessage(out, *approvals);
   if (!s.ok()) return Fail(cmd, s);
-  std::printf("holder: %s\nroster fingerprint: %s\ndrill files: %zu\n",
-              DrillHolderName(*roster, es.org_id(), es.editor_index()).c_str(),
-              Hex(roster->fingerprint).c_str(), drills->size());
-  std::printf("written: %s\n", out.c_str());
+  std::printf(
+      "holder: %s\nroster fingerprint: %s\n",
+      quorum::EditorLabel(roster->body, keys->org_id(), keys->editor_index())
+          .c_str(),
+      Hex(roster->fingerprint).c_str());
+  PrintRequests(*roster, *verified);
+  std::printf("partial decryptions released: %d\nwritten: %s\n",
+              approvals->approvals_size(), out.c_str());
   return kCeremonyExitOk;
 }
 
-// drill combine: on one machine, with every holder's partial file.
+// drill combine: on the requester's machine, with every holder's file.
 int DrillCombineMain(int argc, char** argv) {
   const std::string cmd = "drill combine";
   cxxopts::Options o("conclave-ceremony drill combine",
-                     "Verify every holder's drill partial and open the drill "
-                     "files with every quorum.");
-  o.custom_help("--roster ROSTER --drill DIR_OR_FILE --partials DIR");
+                     "Check every holder's partial decryptions and open the "
+                     "drill files with every quorum (step 3 of the drill, on "
+                     "the requester's machine).");
+  o.custom_help(
+      "--roster ROSTER --identity identity.age --requests drill.requests "
+      "--drill DIR_OR_FILE --partials DIR");
   o.add_options()("roster", "consortium.roster", cxxopts::value<std::string>(),
-                  "ROSTER")("drill", "the drill directory (or one drill file)",
-                            cxxopts::value<std::string>(), "DIR_OR_FILE")(
+                  "ROSTER")("identity",
+                            "the requester's identity.age (the one that ran "
+                            "`drill request`)",
+                            cxxopts::value<std::string>(), "FILE")(
+      "requests", "drill.requests, as given to the holders",
+      cxxopts::value<std::string>(),
+      "FILE")("drill", "the drill directory (or one drill file), as requested",
+              cxxopts::value<std::string>(), "DIR_OR_FILE")(
       "partials", "directory of the holders' *.partial files",
       cxxopts::value<std::string>(), "DIR");
-  AddCommonOptions(&o, false);
+  AddCommonOptions(&o, true);
   static constexpr char kFooter[] = R"(
-Every partial is checked against the roster (fingerprint, organisation and
-editor, DLEQ proof against the verification share, drill ids); a bad partial
-is named by organisation and editor. Then every t organisations with k
-verified editors each combine and must open every drill file. Exits non-zero
-if any holder's partial is bad or missing.
+Every approval is checked as for a real submission: signed by its holder
+under this roster, for one of these requests, sealed to your reply key, and
+its partial decryption proven (DLEQ) against the holder's verification share
+in the roster; a bad one is named by organisation and editor. Then several t
+organisations with k_o verified editors each, and one more quorum for every
+holder not yet covered, combine (nested Lagrange) and must open every drill
+file: key, header MAC and payload. Prints `drill passed: every holder
+proven`, or exits non-zero naming every holder whose partial is bad or
+missing.
 )";
   cxxopts::ParseResult r;
-  if (auto rc = ParseCommand(cmd, o, argc, argv, kFooter,
-                             {"roster", "drill", "partials"}, &r)) {
+  if (auto rc = ParseCommand(
+          cmd, o, argc, argv, std::string(kFooter) + kPassphraseHelp,
+          {"roster", "identity", "requests", "drill", "partials"}, &r)) {
     return *rc;
   }
-  StatusOr<DrillReport> rep = RunDrillCombine(r["roster"].as<std::string>(),
-                                              r["drill"].as<std::string>(),
-                                              r["partials"].as<std::string>());
+  StatusOr<v1::EditorIdentity> id =
+      OpenIdentity(r["identity"].as<std::string>(), r);
+  if (!id.ok()) return Fail(cmd, id.status());
+  StatusOr<quorum::DrillReport> rep =
+      quorum::RunDrillCombine({.roster = r["roster"].as<std::string>(),
+                               .requests = r["requests"].as<std::string>(),
+                               .drill = r["drill"].as<std::string>(),
+                               .partials = r["partials"].as<std::string>()},
+                              *id, NowUnix());
+  CleanseMessage(&*id);
   if (!rep.ok()) return Fail(cmd, rep.status());
   PrintReport(*rep, "partials checked");
   if (!rep->failures.empty()) return kCeremonyExitDefect;
@@ -818,47 +965,60 @@ if any holder's partial is bad or missing.
 }  // namespace
 
 int DrillMain(int argc, char** argv) {
-  if (argc >= 2 && std::string_view(argv[1]) == "partial") {
-    return DrillPartialMain(argc - 1, argv + 1);
-  }
-  if (argc >= 2 && std::string_view(argv[1]) == "combine") {
-    return DrillCombineMain(argc - 1, argv + 1);
-  }
+  const std::string_view sub = argc >= 2 ? argv[1] : "";
+  if (sub == "request") return DrillRequestMain(argc - 1, argv + 1);
+  if (sub == "partial") return DrillPartialMain(argc - 1, argv + 1);
+  if (sub == "combine") return DrillCombineMain(argc - 1, argv + 1);
   const std::string cmd = "drill";
   cxxopts::Options o("conclave-ceremony drill",
                      "Prove every holder's share works on the drill files.");
   o.custom_help(
-      "--dir DIR | partial --roster ROSTER --share share.age --drill DIR "
-      "--out FILE.partial | combine --roster ROSTER --drill DIR --partials "
-      "DIR");
+      "--dir DIR | request --roster ROSTER --identity identity.age --drill "
+      "DIR --out drill.requests | partial --roster ROSTER --identity "
+      "identity.age --share share.age --requests drill.requests --out "
+      "NAME.partial | combine --roster ROSTER --identity identity.age "
+      "--requests drill.requests --drill DIR --partials DIR");
   o.add_options()("dir",
                   "ceremony directory: consortium.roster, drill/, "
-                  "orgI/editorJ/share.age",
+                  "orgI/editorJ/identity.age and share.age",
                   cxxopts::value<std::string>(), "DIR");
   AddCommonOptions(&o, true);
   static constexpr char kFooter[] = R"(
-Each share is checked against the roster, computes its partial decryption of
-every drill file with a DLEQ proof against its verification share, and every
-t organisations combine their partials to open the drill files. Any share that
-fails is named. Each holder types their own passphrase when asked (with
---passphrase-file one passphrase is used for every share: tests only).
-For a multi-machine ceremony, each holder runs `drill partial` on their own
-machine and one machine runs `drill combine` (see --help of each).
-Interim drill until quorum decryption lands.
+The drill decrypts every drill file through the same threshold path as a
+real submission, without the audit log (drill files are the only submissions
+allowed that): one editor requests, every holder releases a partial
+decryption with their identity and share, and the requester combines several
+quorums, each of which must open every drill file. Anyone whose share or
+identity fails is named.
+
+Multi-machine ceremony (docs/ceremony.md §11a), three steps:
+  drill request   on the requester's machine: writes drill.requests
+  drill partial   on each holder's machine: writes NAME.partial
+  drill combine   on the requester's machine: names anyone who fails
+
+With --dir DIR everything runs on one laptop (§11b): the first editor of the
+first organisation requests, then each editor in turn types the passphrases
+of their identity.age and share.age when named (with --passphrase-file one
+passphrase is used for every file: tests only).
 )";
   cxxopts::ParseResult r;
-  if (auto rc = ParseCommand(cmd, o, argc, argv, kFooter, {"dir"}, &r))
+  if (auto rc =
+          ParseCommand(cmd, o, argc, argv,
+                       std::string(kFooter) + kPassphraseHelp, {"dir"}, &r)) {
     return *rc;
+  }
   const std::optional<std::string> file = OptionalString(r, "passphrase-file");
-  StatusOr<DrillReport> rep = RunDrill(
+  StatusOr<quorum::DrillReport> rep = quorum::RunDrill(
       r["dir"].as<std::string>(),
-      [&](uint32_t org, uint32_t editor, const std::string& name) {
+      [&](uint32_t org, uint32_t editor, const std::string& name,
+          const std::string& what) {
         return GetPassphrase(file,
                              "Editor " + std::to_string(editor) + " (" + name +
                                  ") of organisation " + std::to_string(org) +
-                                 ", passphrase of your share: ",
+                                 ", passphrase of your " + what + ": ",
                              false);
-      });
+      },
+      NowUnix());
   if (!rep.ok()) return Fail(cmd, rep.status());
   PrintReport(*rep, "shares checked");
   if (!rep->failures.empty()) return kCeremonyExitDefect;

@@ -5,16 +5,19 @@
 // consortium key must be what a quorum's recombined shares give, and the
 // drill must pass. Negatives: a tampered round-1 file names its
 // organisation, a missing endorsement is refused, a participant key that is
-// not the plan's is refused, and the drill names a corrupted share. The
-// per-holder drill (drill partial / drill combine) on simulate output proves
-// every holder, names a tampered or missing partial and refuses a partial
-// of another roster.
+// not the plan's is refused, and the drill names a corrupted share or a
+// share file of another holder. The per-holder drill (drill request /
+// partial / combine, through quorum decryption) on simulate output proves
+// every holder; names an altered, a wrong or a missing partial; refuses an
+// identity, share or partial of another ceremony; and `drill partial`
+// refuses a request for a real submission (made with `conclave encrypt`).
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -28,6 +31,9 @@
 #include "keyceremony/roster.h"
 #include "keyceremony/rounds.h"
 #include "keyceremony/simulate.h"
+#include "quorum/approval.h"
+#include "quorum/drill.h"
+#include "quorum/statements.h"
 #include "sealed/sealed_file.h"
 #include "shares/shamir.h"
 #include "tests/e2e/program.h"
@@ -215,7 +221,12 @@ TEST_F(CeremonyRoundsE2eTest, WholeCeremonyVerifiesRecombinesAndDrills) {
   ASSERT_TRUE(record.ParseFromString(ReadAll(dir_ / "cer/cocktail.record")));
   EXPECT_TRUE(CheckCocktailRecord(record, *roster).ok());
 
-  // The drill passes: every share, every quorum.
+  // The drill passes: every share, every quorum. The one-laptop drill finds
+  // each editor's identity next to their share.
+  for (const std::string& id : Identities()) {
+    fs::copy_file(dir_ / id / "identity.age",
+                  dir_ / ("cer" + id.substr(2)) / "identity.age");
+  }
   const Result d = Run(Pass({"drill", "--dir", P("cer")}));
   EXPECT_EQ(d.exit_code, 0) << d.err << d.out;
   EXPECT_TRUE(Contains(d.out, "shares checked: 4; quorum openings: 3"))
@@ -406,6 +417,10 @@ TEST_F(CeremonyRoundsE2eTest, DrillNamesACorruptedShareOnSimulateOutput) {
       "--work-factor", "10", "--out", P("sim")});
   const Result good = Run(Pass({"drill", "--dir", P("sim")}));
   ASSERT_EQ(good.exit_code, 0) << good.err << good.out;
+  EXPECT_TRUE(Contains(good.out, "requester: organisation 1 editor 1"))
+      << good.out;
+  EXPECT_TRUE(Contains(good.out, "shares checked: 4; quorum openings: 3"))
+      << good.out;
   EXPECT_TRUE(Contains(good.out, "drill passed")) << good.out;
 
   // Replace organisation 1 editor 2's share with a wrong value that still
@@ -416,7 +431,7 @@ TEST_F(CeremonyRoundsE2eTest, DrillNamesACorruptedShareOnSimulateOutput) {
   StatusOr<Point> y_oj =
       Point::DecodeCompressed(AsBytes(es->verification_share()));
   ASSERT_TRUE(y.ok() && y_oj.ok());
-  fs::remove(dir_ / "sim/org1/editor2/share.age");
+  fs::rename(dir_ / "sim/org1/editor2/share.age", dir_ / "good-share.age");
   ASSERT_TRUE(SealEditorShare(dir_ / "sim/org1/editor2/share.age", *y, 1,
                               Share{2, Scalar::Random()}, *y_oj,
                               SecretBytes::CopyFrom(AsBytes(kPassphrase)), 10)
@@ -424,12 +439,37 @@ TEST_F(CeremonyRoundsE2eTest, DrillNamesACorruptedShareOnSimulateOutput) {
   const Result bad = Run(Pass({"drill", "--dir", P("sim")}));
   EXPECT_EQ(bad.exit_code, 2) << bad.out;
   EXPECT_TRUE(Contains(bad.err, "organisation 1 editor 2")) << bad.err;
+  EXPECT_TRUE(Contains(bad.err, "does not match its verification share"))
+      << bad.err;
   EXPECT_FALSE(Contains(bad.err, "organisation 2 editor 1")) << bad.err;
+  EXPECT_FALSE(Contains(bad.out, "proven: organisation 1 editor 2"));
   EXPECT_FALSE(Contains(bad.out, "drill passed"));
+
+  // Organisation 1 editor 2's share file replaced by editor 1's: named.
+  fs::remove(dir_ / "sim/org1/editor2/share.age");
+  fs::copy_file(dir_ / "sim/org1/editor1/share.age",
+                dir_ / "sim/org1/editor2/share.age");
+  const Result swapped = Run(Pass({"drill", "--dir", P("sim")}));
+  EXPECT_EQ(swapped.exit_code, 2) << swapped.out;
+  EXPECT_TRUE(Contains(swapped.err, "organisation 1 editor 2")) << swapped.err;
+  EXPECT_FALSE(Contains(swapped.err, "organisation 3 editor 1")) << swapped.err;
+  EXPECT_FALSE(Contains(swapped.out, "drill passed"));
+
+  // A missing identity is named too.
+  fs::remove(dir_ / "sim/org1/editor2/share.age");
+  fs::rename(dir_ / "good-share.age", dir_ / "sim/org1/editor2/share.age");
+  fs::remove(dir_ / "sim/org3/editor1/identity.age");
+  const Result no_id = Run(Pass({"drill", "--dir", P("sim")}));
+  EXPECT_EQ(no_id.exit_code, 2) << no_id.out;
+  EXPECT_TRUE(Contains(no_id.err, "organisation 3 editor 1")) << no_id.err;
+  EXPECT_TRUE(Contains(no_id.err, "no identity.age")) << no_id.err;
+  EXPECT_TRUE(Contains(no_id.out, "proven: organisation 1 editor 2"))
+      << no_id.out;
 }
 
-// The per-holder drill (docs/ceremony.md): every holder runs `drill partial`
-// on their own share, one machine runs `drill combine`.
+// The per-holder drill (docs/ceremony.md §11a): organisation 1 editor 1
+// runs `drill request`, every holder `drill partial` on their own identity
+// and share, the requester `drill combine`.
 class PerHolderDrillTest : public CeremonyRoundsE2eTest {
  protected:
   void SetUp() override {
@@ -441,92 +481,253 @@ class PerHolderDrillTest : public CeremonyRoundsE2eTest {
   static std::string Holder(int o, int j) {
     return "organisation " + std::to_string(o) + " editor " + std::to_string(j);
   }
+  std::string HolderFile(int o, int j, const std::string& file,
+                         const std::string& ceremony = "sim") {
+    return P(ceremony + "/org" + std::to_string(o) + "/editor" +
+             std::to_string(j) + "/" + file);
+  }
   std::string PartialPath(int o, int j) {
     return P("partials/org" + std::to_string(o) + "-editor" +
              std::to_string(j) + ".partial");
   }
+  void MakeRequests() {
+    Ok({"drill", "request", "--roster", P("sim/consortium.roster"),
+        "--identity", HolderFile(1, 1, "identity.age"), "--drill",
+        P("sim/drill"), "--out", P("drill.requests")});
+  }
+  Result Partial(int o, int j, const std::string& requests,
+                 const std::string& out) {
+    return Run(Pass({"drill", "partial", "--roster", P("sim/consortium.roster"),
+                     "--identity", HolderFile(o, j, "identity.age"), "--share",
+                     HolderFile(o, j, "share.age"), "--requests", requests,
+                     "--out", out}));
+  }
   void MakePartials() {
+    MakeRequests();
     for (const auto& [o, j] : kHolders) {
-      Ok({"drill", "partial", "--roster", P("sim/consortium.roster"), "--share",
-          P("sim/org" + std::to_string(o) + "/editor" + std::to_string(j) +
-            "/share.age"),
-          "--drill", P("sim/drill"), "--out", PartialPath(o, j)});
+      const Result r = Partial(o, j, P("drill.requests"), PartialPath(o, j));
+      ASSERT_EQ(r.exit_code, 0) << Holder(o, j) << ": " << r.err << r.out;
     }
   }
   Result Combine() {
-    return Run({"drill", "combine", "--roster", P("sim/consortium.roster"),
-                "--drill", P("sim/drill"), "--partials", P("partials")});
+    return Run(Pass({"drill", "combine", "--roster", P("sim/consortium.roster"),
+                     "--identity", HolderFile(1, 1, "identity.age"),
+                     "--requests", P("drill.requests"), "--drill",
+                     P("sim/drill"), "--partials", P("partials")}));
+  }
+  StatusOr<VerifiedRoster> Roster() {
+    return ReadRosterFile(dir_ / "sim/consortium.roster");
+  }
+  StatusOr<quorum::EditorKeys> Keys(const VerifiedRoster& roster, int o,
+                                    int j) {
+    CONCLAVE_ASSIGN_OR_RETURN(
+        OpenedSecret id,
+        ReadSealedFile(HolderFile(o, j, "identity.age"),
+                       SecretBytes::CopyFrom(AsBytes(kPassphrase))));
+    return quorum::EditorKeys::FromIdentity(id.message().editor_identity(),
+                                            roster);
   }
   static constexpr std::pair<int, int> kHolders[] = {
       {1, 1}, {1, 2}, {1, 3}, {2, 1}, {2, 2}, {2, 3}, {3, 1}, {4, 1}, {5, 1}};
 };
 
 TEST_F(PerHolderDrillTest, EveryHolderIsProven) {
-  MakePartials();
+  ASSERT_NO_FATAL_FAILURE(MakePartials());
   const Result r = Combine();
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   EXPECT_TRUE(Contains(r.out, "drill passed: every holder proven")) << r.out;
   EXPECT_TRUE(Contains(r.out, "partials checked: 9")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "requester: " + Holder(1, 1))) << r.out;
   for (const auto& [o, j] : kHolders) {
     EXPECT_TRUE(Contains(r.out, "proven: " + Holder(o, j))) << r.out;
   }
+  // The partials are approvals of the drill requests, one per drill file.
+  v1::ApprovalSet set;
+  ASSERT_TRUE(set.ParseFromString(ReadAll(PartialPath(2, 3))));
+  EXPECT_EQ(set.approvals_size(), 1);
+  v1::RequestSet requests;
+  ASSERT_TRUE(requests.ParseFromString(ReadAll(dir_ / "drill.requests")));
+  EXPECT_EQ(requests.requests_size(), 1);
+  // Only the requester combines: another editor's identity cannot open the
+  // approvals sealed to the requester's reply key.
+  const Result other = Run(Pass(
+      {"drill", "combine", "--roster", P("sim/consortium.roster"), "--identity",
+       HolderFile(2, 1, "identity.age"), "--requests", P("drill.requests"),
+       "--drill", P("sim/drill"), "--partials", P("partials")}));
+  EXPECT_EQ(other.exit_code, 2) << other.out;
+  EXPECT_TRUE(Contains(other.err, "only the requester")) << other.err;
   // The one-laptop drill still passes on the same directory.
   const Result d = Run(Pass({"drill", "--dir", P("sim")}));
   ASSERT_EQ(d.exit_code, 0) << d.err << d.out;
   EXPECT_TRUE(Contains(d.out, "drill passed")) << d.out;
 }
 
-TEST_F(PerHolderDrillTest, TamperedPartialIsNamedAndFails) {
-  MakePartials();
-  // Organisation 2 editor 3 hands in a D that is not y_23·enc.
-  v1::DrillPartial p;
+TEST_F(PerHolderDrillTest, AlteredPartialIsNamedAndFails) {
+  ASSERT_NO_FATAL_FAILURE(MakePartials());
+  // Organisation 2 editor 3's sealed partial altered on the way.
+  v1::ApprovalSet p;
   ASSERT_TRUE(p.ParseFromString(ReadAll(PartialPath(2, 3))));
-  ASSERT_GT(p.entries_size(), 0);
-  const CompressedPoint other =
-      Point::BaseMul(Scalar::Random()).EncodeCompressed();
-  p.mutable_entries(0)->set_partial(std::string(other.begin(), other.end()));
+  ASSERT_GT(p.approvals_size(), 0);
+  std::string ct = p.approvals(0).ciphertext();
+  ct[70] ^= 1;
+  p.mutable_approvals(0)->set_ciphertext(ct);
   WriteAll(PartialPath(2, 3), p.SerializeAsString());
   const Result r = Combine();
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
   EXPECT_TRUE(Contains(r.err, Holder(2, 3))) << r.err;
-  EXPECT_TRUE(Contains(r.err, "does not verify")) << r.err;
+  EXPECT_TRUE(Contains(r.err, "ciphertext")) << r.err;
   EXPECT_FALSE(Contains(r.err, Holder(2, 1))) << r.err;
   EXPECT_FALSE(Contains(r.out, "proven: " + Holder(2, 3))) << r.out;
   EXPECT_TRUE(Contains(r.out, "proven: " + Holder(2, 1))) << r.out;
   EXPECT_FALSE(Contains(r.out, "drill passed"));
 }
 
+TEST_F(PerHolderDrillTest, WrongPartialDecryptionIsNamedAndFails) {
+  ASSERT_NO_FATAL_FAILURE(MakePartials());
+  // Organisation 2 editor 3 signs an approval whose D is not y_23·R (a
+  // broken machine or a bad share): the DLEQ proof fails and names them.
+  StatusOr<VerifiedRoster> roster = Roster();
+  ASSERT_TRUE(roster.ok()) << roster.status().message();
+  StatusOr<quorum::EditorKeys> keys = Keys(*roster, 2, 3);
+  ASSERT_TRUE(keys.ok()) << keys.status().message();
+  v1::RequestSet requests;
+  ASSERT_TRUE(requests.ParseFromString(ReadAll(dir_ / "drill.requests")));
+  StatusOr<quorum::VerifiedRequest> request =
+      quorum::VerifyRequest(*roster, requests.requests(0));
+  ASSERT_TRUE(request.ok()) << request.status().message();
+  quorum::PartialDecryption wrong;
+  wrong.d = Point::BaseMul(Scalar::Random());
+  const quorum::ApprovalAddress address{.request_id = request->id,
+                                        .org_id = 2,
+                                        .editor_index = 3,
+                                        .epoch = request->body.epoch()};
+  StatusOr<Bytes> ct = quorum::SealPartial(wrong, request->reply_key, address);
+  ASSERT_TRUE(ct.ok()) << ct.status().message();
+  v1::ApprovalBody body;
+  body.set_request_id(AsString(request->id));
+  body.set_header_hash(AsString(request->submission.header_hash));
+  body.set_org_id(2);
+  body.set_editor_index(3);
+  body.set_epoch(request->body.epoch());
+  body.set_ciphertext_hash(AsString(Sha256(*ct)));
+  v1::ApprovalSet set;
+  v1::Approval* a = set.add_approvals();
+  *a->mutable_statement() = quorum::SignStatement(
+      quorum::kApprovalStatementDst, ToBytes(body.SerializeAsString()), *keys);
+  a->set_ciphertext(AsString(*ct));
+  fs::remove(PartialPath(2, 3));
+  WriteAll(PartialPath(2, 3), set.SerializeAsString());
+  const Result r = Combine();
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_TRUE(Contains(r.err, Holder(2, 3) + " (")) << r.err;
+  EXPECT_TRUE(Contains(r.err, "does not verify")) << r.err;
+  EXPECT_FALSE(Contains(r.err, Holder(2, 1))) << r.err;
+  EXPECT_FALSE(Contains(r.out, "proven: " + Holder(2, 3))) << r.out;
+  EXPECT_TRUE(Contains(r.out, "proven: " + Holder(2, 2))) << r.out;
+  EXPECT_FALSE(Contains(r.out, "drill passed"));
+}
+
 TEST_F(PerHolderDrillTest, MissingPartialFails) {
-  MakePartials();
+  ASSERT_NO_FATAL_FAILURE(MakePartials());
   fs::remove(PartialPath(4, 1));
   const Result r = Combine();
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
   EXPECT_TRUE(Contains(r.err, Holder(4, 1) + " (")) << r.err;
   EXPECT_TRUE(Contains(r.err, "no verified partial")) << r.err;
+  EXPECT_FALSE(Contains(r.out, "proven: " + Holder(4, 1))) << r.out;
+  EXPECT_TRUE(Contains(r.out, "proven: " + Holder(5, 1))) << r.out;
   EXPECT_FALSE(Contains(r.out, "drill passed"));
 }
 
-TEST_F(PerHolderDrillTest, PartialOfAnotherRosterIsRefused) {
-  MakePartials();
+TEST_F(PerHolderDrillTest, IdentityShareOrPartialOfAnotherCeremonyIsRefused) {
+  ASSERT_NO_FATAL_FAILURE(MakePartials());
   Ok({"simulate", "--orgs", "5", "--threshold", "3", "--editors",
       "3:2,3:2,1:1,1:1,1:1", "--work-factor", "10", "--out", P("other")});
-  // A share of another ceremony does not make a partial for this roster.
-  const Result mk =
+  // An identity of another ceremony is not an editor of this roster.
+  Result mk =
       Run(Pass({"drill", "partial", "--roster", P("sim/consortium.roster"),
-                "--share", P("other/org3/editor1/share.age"), "--drill",
-                P("sim/drill"), "--out", P("x.partial")}));
-  EXPECT_NE(mk.exit_code, 0) << mk.out;
+                "--identity", HolderFile(3, 1, "identity.age", "other"),
+                "--share", HolderFile(3, 1, "share.age", "other"), "--requests",
+                P("drill.requests"), "--out", P("x.partial")}));
+  EXPECT_EQ(mk.exit_code, 2) << mk.out;
+  EXPECT_TRUE(Contains(mk.err, "does not match the keys")) << mk.err;
   EXPECT_FALSE(fs::exists(dir_ / "x.partial"));
-  // A partial made for the other roster is refused by this one's combine.
+  // A share of another ceremony does not release under this roster.
+  mk = Run(Pass({"drill", "partial", "--roster", P("sim/consortium.roster"),
+                 "--identity", HolderFile(3, 1, "identity.age"), "--share",
+                 HolderFile(3, 1, "share.age", "other"), "--requests",
+                 P("drill.requests"), "--out", P("x.partial")}));
+  EXPECT_EQ(mk.exit_code, 2) << mk.out;
+  EXPECT_TRUE(Contains(mk.err, "another consortium key")) << mk.err;
+  EXPECT_FALSE(fs::exists(dir_ / "x.partial"));
+  // Requests of another ceremony are refused before any passphrase.
+  Ok({"drill", "request", "--roster", P("other/consortium.roster"),
+      "--identity", HolderFile(1, 1, "identity.age", "other"), "--drill",
+      P("other/drill"), "--out", P("other.requests")});
+  mk = Partial(3, 1, P("other.requests"), P("x.partial"));
+  EXPECT_EQ(mk.exit_code, 2) << mk.out;
+  EXPECT_FALSE(fs::exists(dir_ / "x.partial"));
+  // A partial made in the other ceremony is refused by this one's combine
+  // and its holder named.
   fs::remove(PartialPath(3, 1));
-  Ok({"drill", "partial", "--roster", P("other/consortium.roster"), "--share",
-      P("other/org3/editor1/share.age"), "--drill", P("other/drill"), "--out",
-      PartialPath(3, 1)});
+  Ok({"drill", "partial", "--roster", P("other/consortium.roster"),
+      "--identity", HolderFile(3, 1, "identity.age", "other"), "--share",
+      HolderFile(3, 1, "share.age", "other"), "--requests", P("other.requests"),
+      "--out", PartialPath(3, 1)});
   const Result r = Combine();
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
   EXPECT_TRUE(Contains(r.err, Holder(3, 1))) << r.err;
   EXPECT_TRUE(Contains(r.err, "another roster")) << r.err;
+  EXPECT_FALSE(Contains(r.out, "proven: " + Holder(3, 1))) << r.out;
   EXPECT_FALSE(Contains(r.out, "drill passed"));
+}
+
+TEST_F(PerHolderDrillTest, RequestForARealSubmissionIsRefused) {
+  // A real submission, made as a whistleblower makes it.
+  WriteAll(dir_ / "doc.txt", "not a drill\n");
+  const Result e = RunProgram(dir_, CONCLAVE_CLI_PATH,
+                              {"encrypt", "--to", P("sim/consortium.pub"), "-o",
+                               P("real.age"), P("doc.txt")});
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  // `drill request` will not ask for it.
+  const Result req =
+      Run(Pass({"drill", "request", "--roster", P("sim/consortium.roster"),
+                "--identity", HolderFile(1, 1, "identity.age"), "--drill",
+                P("real.age"), "--out", P("real.requests")}));
+  EXPECT_EQ(req.exit_code, 2) << req.out;
+  EXPECT_TRUE(Contains(req.err, "not a drill file")) << req.err;
+  EXPECT_FALSE(fs::exists(dir_ / "real.requests"));
+
+  // A properly signed request for it, slipped into the drill's request set
+  // after the drill requests, is refused by `drill partial`.
+  ASSERT_NO_FATAL_FAILURE(MakeRequests());
+  StatusOr<VerifiedRoster> roster = Roster();
+  ASSERT_TRUE(roster.ok()) << roster.status().message();
+  StatusOr<quorum::EditorKeys> keys = Keys(*roster, 1, 1);
+  ASSERT_TRUE(keys.ok()) << keys.status().message();
+  const std::string real = ReadAll(dir_ / "real.age");
+  StatusOr<quorum::NewRequest> request = quorum::MakeRequest(
+      *roster, *keys, AsBytes(real),
+      {.reason = "ceremony drill",
+       .now_unix = static_cast<uint64_t>(std::time(nullptr))});
+  ASSERT_TRUE(request.ok()) << request.status().message();
+  v1::RequestSet set;
+  ASSERT_TRUE(set.ParseFromString(ReadAll(dir_ / "drill.requests")));
+  *set.add_requests() = request->statement;
+  WriteAll(dir_ / "mixed.requests", set.SerializeAsString());
+  Result r = Partial(2, 1, P("mixed.requests"), PartialPath(2, 1));
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_TRUE(Contains(r.err, "not a drill file of this roster")) << r.err;
+  EXPECT_TRUE(Contains(r.err, quorum::RequestIdHex(request->id))) << r.err;
+  EXPECT_FALSE(fs::exists(PartialPath(2, 1)));
+  // And alone.
+  v1::RequestSet alone;
+  *alone.add_requests() = request->statement;
+  WriteAll(dir_ / "real.requests", alone.SerializeAsString());
+  r = Partial(2, 1, P("real.requests"), PartialPath(2, 1));
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_TRUE(Contains(r.err, "audit log")) << r.err;
+  EXPECT_FALSE(fs::exists(PartialPath(2, 1)));
 }
 
 }  // namespace

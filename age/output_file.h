@@ -6,15 +6,19 @@
 // destination is untouched. Only SIGKILL or a crash can leave the
 // temporary file (named ".NAME.conclave-tmp-XXXXXX") behind; never a
 // partial destination.
-#ifndef CONCLAVE_CLI_OUTPUT_FILE_H_
-#define CONCLAVE_CLI_OUTPUT_FILE_H_
+//
+// Shared by the CLI (encrypt) and the quorum library (decrypting a released
+// submission, quorum/combine.h), hence here rather than in base/ (it writes
+// through age::Writer, and base/ must not depend on age/).
+#ifndef CONCLAVE_AGE_OUTPUT_FILE_H_
+#define CONCLAVE_AGE_OUTPUT_FILE_H_
 
 #include <memory>
 #include <string>
 
 #include "age/io.h"
 
-namespace conclave::cli {
+namespace conclave::age {
 
 class OutputFile {
  public:
@@ -26,7 +30,7 @@ class OutputFile {
   OutputFile(const OutputFile&) = delete;
   OutputFile& operator=(const OutputFile&) = delete;
 
-  age::Writer& writer() { return writer_; }
+  Writer& writer() { return writer_; }
   const std::string& temp_path() const { return temp_path_; }
 
   // fsync, close, rename to the destination, fsync the directory.
@@ -38,10 +42,10 @@ class OutputFile {
 
   std::string path_, dir_, temp_path_;
   int fd_;
-  age::FdWriter writer_;
+  FdWriter writer_;
   bool done_ = false;
 };
 
-}  // namespace conclave::cli
+}  // namespace conclave::age
 
-#endif  // CONCLAVE_CLI_OUTPUT_FILE_H_
+#endif  // CONCLAVE_AGE_OUTPUT_FILE_H_

@@ -1,4 +1,4 @@
-#include "cli/output_file.h"
+#include "age/output_file.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -11,7 +11,7 @@
 
 #include "age/errors.h"
 
-namespace conclave::cli {
+namespace conclave::age {
 
 namespace {
 
@@ -39,8 +39,8 @@ void InstallHandlers() {
 }
 
 Status IoError(const std::string& what, const std::string& path) {
-  return age::AgeError(age::ErrorKind::kIo,
-                       what + " " + path + ": " + std::strerror(errno));
+  return AgeError(ErrorKind::kIo,
+                  what + " " + path + ": " + std::strerror(errno));
 }
 
 }  // namespace
@@ -48,8 +48,8 @@ Status IoError(const std::string& what, const std::string& path) {
 StatusOr<std::unique_ptr<OutputFile>> OutputFile::Create(
     const std::string& path) {
   if (path.empty() || path.back() == '/') {
-    return age::AgeError(age::ErrorKind::kUsage,
-                         "output path must name a file: '" + path + "'");
+    return AgeError(ErrorKind::kUsage,
+                    "output path must name a file: '" + path + "'");
   }
   const size_t slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "."
@@ -60,7 +60,7 @@ StatusOr<std::unique_ptr<OutputFile>> OutputFile::Create(
   std::string temp =
       (dir == "/" ? "" : dir) + "/." + base + ".conclave-tmp-XXXXXX";
   if (temp.size() > PATH_MAX) {
-    return age::AgeError(age::ErrorKind::kUsage, "output path too long");
+    return AgeError(ErrorKind::kUsage, "output path too long");
   }
   // The handler must be in place before the file exists.
   InstallHandlers();
@@ -94,7 +94,7 @@ void OutputFile::Discard() {
 }
 
 Status OutputFile::Commit() {
-  if (done_) return age::AgeError(age::ErrorKind::kUsage, "already closed");
+  if (done_) return AgeError(ErrorKind::kUsage, "already closed");
   if (fsync(fd_) != 0) {
     Status s = IoError("cannot sync", temp_path_);
     Discard();
@@ -123,4 +123,4 @@ Status OutputFile::Commit() {
   return OkStatus();
 }
 
-}  // namespace conclave::cli
+}  // namespace conclave::age
