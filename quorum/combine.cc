@@ -56,17 +56,14 @@ class ApprovalChecker {
     const std::string claimed =
         EditorLabel(roster_.body, st.org_id(), st.editor_index());
     // Name the editor only once their signature says they made it.
-    const bool signed_by_claimed =
-        VerifyStatementSignature(kApprovalStatementDst, st, roster_.body).ok();
-    const std::string who = signed_by_claimed
-                                ? claimed
-                                : "an approval claiming to be from " + claimed;
+    bool signature_ok = false;
+    StatusOr<v1::ApprovalBody> body =
+        VerifyApprovalStatement(roster_, approval, &signature_ok);
+    const std::string who =
+        signature_ok ? claimed : "an approval claiming to be from " + claimed;
     auto refuse = [&who](const std::string& why) {
       return FailedPreconditionError(who + ": " + why);
     };
-
-    StatusOr<v1::ApprovalBody> body =
-        VerifyApprovalStatement(roster_, approval);
     if (!body.ok()) return refuse(body.status().message());
     if (AsBytes(body->request_id()).size() != request_.id.size() ||
         !std::equal(request_.id.begin(), request_.id.end(),

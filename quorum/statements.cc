@@ -486,11 +486,14 @@ StatusOr<v1::WithdrawalBody> VerifyWithdrawal(
 // ---- Approvals ----
 
 StatusOr<v1::ApprovalBody> VerifyApprovalStatement(
-    const keyceremony::VerifiedRoster& roster, const v1::Approval& approval) {
+    const keyceremony::VerifiedRoster& roster, const v1::Approval& approval,
+    bool* signature_ok) {
+  if (signature_ok != nullptr) *signature_ok = false;
   CONCLAVE_RETURN_IF_ERROR(VerifyStatementSignature(kApprovalStatementDst,
                                                     approval.statement(),
                                                     roster.body)
                                .Annotate("approval"));
+  if (signature_ok != nullptr) *signature_ok = true;
   CONCLAVE_ASSIGN_OR_RETURN(v1::ApprovalBody body,
                             ParseCanonical<v1::ApprovalBody>(
                                 approval.statement().signed_(), "approval"));

@@ -193,8 +193,11 @@ StatusOr<v1::WithdrawalBody> VerifyWithdrawal(
 
 // Signature by a roster editor, body names the signer, epoch is the
 // roster's, the ciphertext hash matches the approval's ciphertext.
+// `signature_ok` (optional) tells whether the envelope's signer signed it,
+// so that a later failure can name them.
 StatusOr<v1::ApprovalBody> VerifyApprovalStatement(
-    const keyceremony::VerifiedRoster& roster, const v1::Approval& approval);
+    const keyceremony::VerifiedRoster& roster, const v1::Approval& approval,
+    bool* signature_ok = nullptr);
 
 // ---- Log leaves ----
 
