@@ -16,6 +16,7 @@
 #include "age/header.h"
 #include "age/output_file.h"
 #include "age/p256tag.h"
+#include "age/parallel_stream.h"
 #include "age/stream.h"
 #include "quorum/approval.h"
 #include "shares/shamir.h"
@@ -282,25 +283,6 @@ StatusOr<Combined> CombineApprovals(const keyceremony::VerifiedRoster& roster,
 
 namespace {
 
-// Counts bytes on their way to the output file.
-class CountingWriter : public age::Writer {
- public:
-  CountingWriter(age::Writer& out,
-                 const std::function<void(uint64_t)>& progress)
-      : out_(out), progress_(progress) {}
-  Status Write(ByteSpan data) override {
-    CONCLAVE_RETURN_IF_ERROR(out_.Write(data));
-    written_ += data.size();
-    if (progress_) progress_(written_);
-    return OkStatus();
-  }
-
- private:
-  age::Writer& out_;
-  const std::function<void(uint64_t)>& progress_;
-  uint64_t written_ = 0;
-};
-
 class Fd {
  public:
   explicit Fd(int fd) : fd_(fd) {}
@@ -331,11 +313,14 @@ Status ReadHeaderAndPayload(const VerifiedRequest& request,
   // Only now is there anything to write; the temporary file appears here.
   CONCLAVE_ASSIGN_OR_RETURN(std::unique_ptr<age::OutputFile> file,
                             age::OutputFile::Create(out.string()));
-  CountingWriter counter(file->writer(), progress);
   // Each chunk reaches the temporary file only after its tag verified; the
-  // rename happens only after the final chunk did (DecryptPayload returns OK
+  // rename happens only after the final chunk did (the decryptor returns OK
   // only then). On error `file`'s destructor removes the temporary file.
-  CONCLAVE_RETURN_IF_ERROR(age::DecryptPayload(file_key, in, counter));
+  // The parallel STREAM decryptor (issue 3) writes in stream order.
+  age::ParallelStreamOptions options;
+  options.progress = progress;
+  CONCLAVE_RETURN_IF_ERROR(
+      age::DecryptPayloadParallel(file_key, in, file->writer(), options));
   return file->Commit();
 }
 

@@ -401,7 +401,7 @@ class DecryptTest : public TempDirTest {
   void SetUp() override {
     TempDirTest::SetUp();
     // Three full 64 KiB chunks and a partial one.
-    plaintext_.resize(3 * 65536 + 1234);
+    plaintext_.resize(9 * 65536 + 1234);
     for (size_t i = 0; i < plaintext_.size(); ++i) {
       plaintext_[i] = static_cast<uint8_t>(i * 7 + (i >> 11));
     }
@@ -513,8 +513,9 @@ TEST_F(DecryptTest, TruncatedOrTamperedLastChunkLeavesNothing) {
     Status s = DecryptSubmissionToFile(request_, file_key_, in_, out_,
                                        [&](uint64_t n) { progress = n; });
     EXPECT_EQ(s.code(), StatusCode::kDataLoss) << s.ToString();
-    // Earlier chunks did go through (so the temporary file existed).
-    EXPECT_GE(progress, 2u * 65536);
+    // Earlier batches of chunks did go through (so the temporary file
+    // existed and held verified plaintext) before the failure.
+    EXPECT_GE(progress, 4u * 65536);
     EXPECT_EQ(Entries(), std::vector<std::string>{"submission.age"});
 
     WriteAll(out_, previous);

@@ -1,0 +1,160 @@
+// The Daemon implementation (daemon/service.h), with what conclaved and the
+// tests need beyond the interface: the fatal-storage status, the settled
+// state, and the background work run on demand.
+#ifndef CONCLAVE_DAEMON_SERVICE_IMPL_H_
+#define CONCLAVE_DAEMON_SERVICE_IMPL_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "audit/log.h"
+#include "daemon/call.h"
+#include "daemon/checkpointer.h"
+#include "daemon/service.h"
+#include "daemon/store.h"
+#include "daemon/witness_client.h"
+#include "quorum/evidence.h"
+#include "quorum/progress.h"
+#include "quorum/statements.h"
+
+namespace conclave::daemon {
+
+// The version written into daemon_started leaves.
+inline constexpr char kDaemonVersion[] = "conclaved 0.1";
+// Query bounds (daemon.proto).
+inline constexpr uint32_t kMaxListLimit = 1000;
+inline constexpr uint32_t kDefaultListLimit = 100;
+inline constexpr uint64_t kMaxLeavesPerCall = 1000;
+// GetLeaves stops adding leaves past this many bytes (at least one leaf is
+// returned): the reply must fit a gRPC message (the adapter's limit must be
+// above this plus a leaf, kMaxCallPayloadSize).
+inline constexpr size_t kMaxLeavesReplyBytes = size_t{3} << 20;
+inline constexpr size_t kFileChunkSize = size_t{1} << 20;
+// The signed acceptance a whistleblower keeps (daemon.proto SubmitReply).
+inline constexpr char kAcceptanceHeader[] = "conclave submission acceptance v1";
+
+class DaemonImpl final : public Daemon {
+ public:
+  static StatusOr<std::unique_ptr<DaemonImpl>> Create(DaemonOptions options);
+  // Tests: the store opened with `store_options` (fault injection).
+  static StatusOr<std::unique_ptr<DaemonImpl>> CreateForTesting(
+      DaemonOptions options, const StoreOptions& store_options);
+  ~DaemonImpl() override;
+
+  StatusOr<v1::SubmitReply> Submit(ByteSpan file,
+                                   std::string_view peer) override;
+  StatusOr<v1::RosterChain> GetRosters() override;
+  StatusOr<v1::PostReply> PostRequest(const v1::SignedStatement& call) override;
+  StatusOr<v1::PostReply> PostVote(const v1::SignedStatement& call) override;
+  StatusOr<v1::PostReply> PostApproval(
+      const v1::SignedStatement& call) override;
+  StatusOr<v1::PostReply> PostWithdrawal(
+      const v1::SignedStatement& call) override;
+  StatusOr<v1::SubmissionList> ListSubmissions(
+      const v1::SignedStatement& call) override;
+  Status GetSubmissionFile(
+      const v1::SignedStatement& call,
+      const std::function<Status(ByteSpan)>& sink) override;
+  StatusOr<v1::RequestList> ListRequests(
+      const v1::SignedStatement& call) override;
+  StatusOr<v1::RequestInfo> GetRequest(
+      const v1::SignedStatement& call) override;
+  StatusOr<v1::LogEvidence> GetEvidence(
+      const v1::SignedStatement& call) override;
+  StatusOr<v1::CheckpointReply> GetCheckpoint(
+      const v1::SignedStatement& call) override;
+  StatusOr<v1::LeavesReply> GetLeaves(const v1::SignedStatement& call) override;
+  void Shutdown() override;
+
+  // OK, or the fatal storage error (a failed fsync) after which every call
+  // fails with UNAVAILABLE "daemon stopped: …". conclaved polls it (or sets
+  // a handler) and exits: the state on disk is unknown until a restart.
+  Status Fatal() const;
+  // Called once, from the thread that first saw the fatal error.
+  void SetFatalHandler(std::function<void(const Status&)> handler);
+
+  // The committed log and the settled state (what GetCheckpoint serves).
+  uint64_t LogSize() const { return store_->LogSize(); }
+  CheckpointState Checkpoints() const { return checkpointer_->State(); }
+  bool WaitSettled(uint64_t size, std::chrono::milliseconds timeout) {
+    return checkpointer_->WaitSettled(size, timeout);
+  }
+  // The expiry sweep, now (the checkpointer thread runs it every second).
+  // Returns how many requests it marked expired.
+  StatusOr<uint64_t> SweepExpired();
+  // Requests whose votes reached the quorum in this process (each request
+  // is counted once, by the vote that completed it).
+  uint64_t quorum_events() const { return quorum_events_.load(); }
+
+  const keyceremony::VerifiedRoster& roster() const { return roster_; }
+  Store& store() { return *store_; }
+
+ private:
+  DaemonImpl() = default;
+  Status Init(DaemonOptions options, const StoreOptions& store_options);
+
+  uint64_t Now() const;
+  // UNAVAILABLE once stopped (fatal storage error or shutdown).
+  Status CheckRunning() const;
+  // A failed call's status, turned into "daemon stopped" if it was fatal.
+  Status Fail(Status s);
+  // The nonce of a read-only call, in its own transaction.
+  Status RecordReadNonce(const VerifiedCall& call);
+
+  StatusOr<std::shared_ptr<const quorum::VerifiedRequest>> LoadRequest(
+      const quorum::RequestId& id, const RecordReader& reader);
+  // Marks an open request whose expiry passed as expired (an `expiry` leaf)
+  // inside `txn`; true if it did.
+  StatusOr<bool> ExpireIfDue(Store::Transaction& txn, const RequestRecord& r,
+                             uint64_t now);
+  StatusOr<quorum::QuorumProgress> Tally(const RecordReader& reader,
+                                         const quorum::VerifiedRequest& request,
+                                         const v1::VoteBody* extra);
+  StatusOr<v1::RequestInfo> RequestInfoFor(const RequestRecord& r,
+                                           bool details);
+  // After a commit: wake the checkpointer, wait for a settled checkpoint
+  // covering `leaf`, and say where it stands.
+  std::string AwaitSettled(uint64_t leaf);
+  Status AllowSubmission(std::string_view peer, uint64_t now);
+
+  DaemonOptions options_;
+  keyceremony::VerifiedRoster roster_;
+  Bytes roster_bytes_;
+  std::unique_ptr<quorum::RosterLogKeys> log_keys_;
+  std::unique_ptr<audit::Ed25519NoteSigner> signer_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<WitnessClient> witnesses_;
+  std::unique_ptr<Checkpointer> checkpointer_;
+
+  // audit::Log (read-only, over a view of the store) for BuildLogEvidence.
+  std::mutex evidence_mu_;
+  std::unique_ptr<audit::Log> evidence_log_;
+
+  std::mutex cache_mu_;
+  std::map<quorum::RequestId, std::shared_ptr<const quorum::VerifiedRequest>>
+      requests_;
+
+  struct Bucket {
+    double tokens = 0;
+    uint64_t last = 0;
+  };
+  std::mutex rate_mu_;
+  std::map<std::string, Bucket, std::less<>> buckets_;
+
+  std::atomic<bool> shut_down_{false};
+  std::atomic<uint64_t> quorum_events_{0};
+  mutable std::mutex fatal_mu_;
+  std::function<void(const Status&)> fatal_handler_;
+  mutable bool fatal_reported_ = false;
+  uint64_t last_nonce_prune_ = 0;
+};
+
+}  // namespace conclave::daemon
+
+#endif  // CONCLAVE_DAEMON_SERVICE_IMPL_H_
