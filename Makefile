@@ -5,7 +5,7 @@
 FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test test-asan test-tsan demo bench fuzz fuzz-build clean
+.PHONY: all deps build test test-asan test-tsan test-tsan-concurrency demo bench fuzz fuzz-build clean
 
 all: build
 
@@ -28,6 +28,14 @@ test-tsan: deps
 	@cmake --preset tsan >/dev/null
 	@cmake --build --preset tsan -j $(JOBS)
 	@ctest --preset tsan
+
+# ThreadSanitizer over the concurrency tests of the daemon's store and
+# policy layer only (plain threads; gRPC is not instrumented): what CI runs.
+TSAN_SUITES := daemon_store_test daemon_service_test
+test-tsan-concurrency: deps
+	@cmake --preset tsan >/dev/null
+	@cmake --build --preset tsan -j $(JOBS) --target $(TSAN_SUITES)
+	@ctest --preset tsan -L '^($(subst $(eval) ,|,$(TSAN_SUITES)))$$'
 
 demo: build
 	@scripts/demo

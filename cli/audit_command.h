@@ -1,6 +1,8 @@
-// conclave audit: reviewing the audit log. For now `audit verify --offline`
-// over an export directory (audit/export.h); listing and reading leaves
-// (--full, audit list, the HTML report) come with the daemon issue.
+// conclave audit: reviewing the audit log (docs/audit-log.md). verify
+// [--full], list, show N and report, each on an export directory
+// (--offline DIR, audit/export.h) or through the daemon (--server ADDR,
+// cli/client.h); export writes the daemon's log as an export. The leaves
+// are read by cli/audit_timeline.h, the page written by cli/audit_report.h.
 #ifndef CONCLAVE_CLI_AUDIT_COMMAND_H_
 #define CONCLAVE_CLI_AUDIT_COMMAND_H_
 
@@ -27,9 +29,11 @@ struct AuditVerifyArgs {
   bool json = false;
 };
 
-// Parses argv (argv[0] is "audit") and runs. Exit codes: 0 the export
-// verified; 1 usage; 2 the export failed verification (the message names
-// the problem); 3 I/O.
+// Parses argv (argv[0] is "audit") and runs. Exit codes: 0 the log
+// verified; 1 usage; 2 it failed verification (the message names the
+// problem; verify --full: a problem in a leaf); 3 I/O; online also those of
+// the online commands (OnlineExitCodeFor: 5 unreachable, 7 nothing settled
+// yet, 8 fork).
 int AuditMain(int argc, char** argv);
 int RunAuditVerify(const AuditVerifyArgs& args);
 

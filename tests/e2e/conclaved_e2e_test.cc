@@ -869,7 +869,8 @@ TEST_F(ConclavedE2eTest, ConfigFileWithFlagsOverIt) {
 
 TEST_F(ConclavedE2eTest, ServesOverTls) {
   if (std::string(CONCLAVE_OPENSSL_BIN).empty()) {
-    GTEST_SKIP() << "no openssl program to make a test certificate";
+    FAIL() << "no openssl program to make a test certificate "
+              "(scripts/install-deps installs it)";
   }
   const fs::path cert = dir_ / "server.pem", key = dir_ / "server.key";
   Result r = RunProgram(
@@ -911,7 +912,8 @@ TEST_F(ConclavedE2eTest, ServesOverTls) {
 
 TEST_F(ConclavedE2eTest, TlsClientCaRequiresClientCertificates) {
   if (std::string(CONCLAVE_OPENSSL_BIN).empty()) {
-    GTEST_SKIP() << "no openssl program to make test certificates";
+    FAIL() << "no openssl program to make test certificates "
+              "(scripts/install-deps installs it)";
   }
   // Self-signed server and client certificates; the client's doubles as the
   // CA the daemon requires.
