@@ -37,8 +37,11 @@ test-tsan-concurrency: deps
 	@cmake --build --preset tsan -j $(JOBS) --target $(TSAN_SUITES)
 	@ctest --preset tsan -L '^($(subst $(eval) ,|,$(TSAN_SUITES)))$$'
 
+# The story through conclaved and every organisation's witness, on this
+# build's programs; its files go to a fresh temporary directory (printed), or
+# to $CONCLAVE_DEMO_DIR.
 demo: build
-	@scripts/demo
+	@CONCLAVE_BIN=$(CURDIR)/build/bin scripts/demo
 
 # Every benchmark behind docs/performance.md; scratch files go to
 # build/bench-tmp.
@@ -51,6 +54,7 @@ bench: build
 	@build/bin/cocktail_bench
 	@CONCLAVE_BENCH_DIR=build/bench-tmp build/bin/quorum_bench
 	@bench/age_side_by_side.sh build/bin
+	@CONCLAVE_BENCH_DIR=build/bench-tmp build/bin/conclaved_bench
 
 fuzz-build: deps
 	@cmake --preset fuzz >/dev/null

@@ -20,7 +20,10 @@ HardeningReport HardenProcess() {
   const bool unlimited =
       geteuid() == 0 || (getrlimit(RLIMIT_MEMLOCK, &memlock) == 0 &&
                          memlock.rlim_cur == RLIM_INFINITY);
-  report.memory_locked = unlimited && mlockall(MCL_CURRENT | MCL_FUTURE) == 0;
+  // MCL_ONFAULT: pages are locked as they are touched, so a new thread's
+  // stack is not faulted in and locked whole.
+  report.memory_locked =
+      unlimited && mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) == 0;
   return report;
 }
 

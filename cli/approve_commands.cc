@@ -6,7 +6,6 @@
 
 #include "age/output_file.h"
 #include "base/file_util.h"
-#include "base/hardening.h"
 #include "cli/online_commands.h"
 #include "cli/online_common.h"
 #include "quorum/canonical.h"
@@ -35,13 +34,6 @@ prompts on the terminal.
 // Bundles carry every leaf from the request to the checkpoint.
 constexpr size_t kMaxBundleSize = size_t{1} << 31;
 constexpr size_t kMaxApprovalFileSize = size_t{16} << 20;
-
-StatusOr<quorum::RequestId> RequestIdArg(const cxxopts::ParseResult& r) {
-  if (!r.count("request-id")) {
-    return InvalidArgumentError("--request-id Q is required");
-  }
-  return quorum::ParseRequestId(r["request-id"].as<std::string>());
-}
 
 bool IsExcluded(const quorum::VerifiedRequest& req, uint32_t org) {
   for (uint32_t o : req.submission.excluded_orgs) {
@@ -662,15 +654,11 @@ int ApproveMain(int argc, char** argv) {
   return online::RunCommand(
       "approve", options, argc, argv, footer.c_str(),
       [&](const cxxopts::ParseResult& r) {
-        HardenProcess();
-        CommonArgs args;
-        if (Status s = online::ReadCommonArgs(r, &args); !s.ok()) {
-          return online::Usage("approve", s.message());
+        StatusOr<CommonArgs> args = online::ReadEditorArgs(r);
+        if (!args.ok()) {
+          return online::Usage("approve", args.status().message());
         }
-        if (Status s = online::CheckEditorArgs(args, false); !s.ok()) {
-          return online::Usage("approve", s.message());
-        }
-        StatusOr<quorum::RequestId> id = RequestIdArg(r);
+        StatusOr<quorum::RequestId> id = online::RequestIdArg(r);
         if (!id.ok()) return online::Usage("approve", id.status().message());
         ApproveFlags flags;
         flags.yes = r.count("yes") > 0;
@@ -688,7 +676,7 @@ int ApproveMain(int argc, char** argv) {
                                "--refuse and --wait do not go "
                                "together");
         }
-        return RunApprove(args, *id, flags);
+        return RunApprove(*args, *id, flags);
       });
 }
 
@@ -712,17 +700,10 @@ int ReleaseMain(int argc, char** argv) {
   return online::RunCommand(
       "release", options, argc, argv, footer.c_str(),
       [&](const cxxopts::ParseResult& r) {
-        HardenProcess();
-        CommonArgs args;
-        if (Status s = online::ReadCommonArgs(r, &args, r.count("bundle") == 0);
-            !s.ok()) {
-          return online::Usage("release", s.message());
-        }
-        if (Status s = online::CheckEditorArgs(args, true); !s.ok()) {
-          return online::Usage("release", s.message());
-        }
-        if (!args.share) {
-          return online::Usage("release", "--share SHARE is required");
+        StatusOr<CommonArgs> args =
+            online::ReadEditorArgs(r, true, r.count("bundle") == 0);
+        if (!args.ok()) {
+          return online::Usage("release", args.status().message());
         }
         if (r.count("bundle")) {
           if (r.count("server") || r.count("tls-ca") || r.count("state")) {
@@ -739,7 +720,7 @@ int ReleaseMain(int argc, char** argv) {
           if (!r.count("output")) {
             return online::Usage("release", "--bundle needs -o APPROVAL");
           }
-          return RunReleaseBundle(args, r["bundle"].as<std::string>(),
+          return RunReleaseBundle(*args, r["bundle"].as<std::string>(),
                                   r["output"].as<std::string>());
         }
         if (r.count("output")) {
@@ -747,11 +728,11 @@ int ReleaseMain(int argc, char** argv) {
         }
         std::optional<quorum::RequestId> only;
         if (r.count("request-id")) {
-          StatusOr<quorum::RequestId> id = RequestIdArg(r);
+          StatusOr<quorum::RequestId> id = online::RequestIdArg(r);
           if (!id.ok()) return online::Usage("release", id.status().message());
           only = *id;
         }
-        return RunReleaseOnline(args, only);
+        return RunReleaseOnline(*args, only);
       });
 }
 
@@ -773,15 +754,11 @@ int RequestExportMain(int argc, char** argv) {
   return online::RunCommand(
       "request export", options, argc, argv, footer.c_str(),
       [&](const cxxopts::ParseResult& r) {
-        HardenProcess();
-        CommonArgs args;
-        if (Status s = online::ReadCommonArgs(r, &args); !s.ok()) {
-          return online::Usage("request export", s.message());
+        StatusOr<CommonArgs> args = online::ReadEditorArgs(r);
+        if (!args.ok()) {
+          return online::Usage("request export", args.status().message());
         }
-        if (Status s = online::CheckEditorArgs(args, false); !s.ok()) {
-          return online::Usage("request export", s.message());
-        }
-        StatusOr<quorum::RequestId> id = RequestIdArg(r);
+        StatusOr<quorum::RequestId> id = online::RequestIdArg(r);
         if (!id.ok()) {
           return online::Usage("request export", id.status().message());
         }
@@ -792,7 +769,7 @@ int RequestExportMain(int argc, char** argv) {
         if (!t.ok()) {
           return online::Usage("request export", t.status().message());
         }
-        return RunExport(args, *id, r["output"].as<std::string>(),
+        return RunExport(*args, *id, r["output"].as<std::string>(),
                          r.count("wait") > 0, *t);
       });
 }
@@ -813,18 +790,14 @@ int ApprovalUploadMain(int argc, char** argv) {
   return online::RunCommand(
       "approval upload", options, argc, argv, footer.c_str(),
       [&](const cxxopts::ParseResult& r) {
-        HardenProcess();
-        CommonArgs args;
-        if (Status s = online::ReadCommonArgs(r, &args); !s.ok()) {
-          return online::Usage("approval upload", s.message());
-        }
-        if (Status s = online::CheckEditorArgs(args, false); !s.ok()) {
-          return online::Usage("approval upload", s.message());
+        StatusOr<CommonArgs> args = online::ReadEditorArgs(r);
+        if (!args.ok()) {
+          return online::Usage("approval upload", args.status().message());
         }
         if (!r.count("file")) {
           return online::Usage("approval upload", "APPROVAL is required");
         }
-        return RunUpload(args, r["file"].as<std::string>());
+        return RunUpload(*args, r["file"].as<std::string>());
       });
 }
 

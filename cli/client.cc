@@ -15,6 +15,7 @@
 #include "conclave/v1/daemon.grpc.pb.h"
 #include "crypto/hash.h"
 #include "daemon/call.h"
+#include "daemon/grpc_status.h"
 
 namespace conclave::cli {
 
@@ -36,57 +37,13 @@ uint64_t NowUnix() {
 
 std::string Str(uint64_t v) { return std::to_string(v); }
 
+// The shared mapping (daemon/grpc_status.h), except that the daemon's
+// ABORTED is its own (e.g. a storage conflict), not the client's fork
+// verdict, which keeps ABORTED for itself.
 Status FromGrpc(const grpc::Status& s) {
-  StatusCode code = StatusCode::kInternal;
-  switch (s.error_code()) {
-    case grpc::StatusCode::OK:
-      return OkStatus();
-    case grpc::StatusCode::INVALID_ARGUMENT:
-      code = StatusCode::kInvalidArgument;
-      break;
-    case grpc::StatusCode::NOT_FOUND:
-      code = StatusCode::kNotFound;
-      break;
-    case grpc::StatusCode::ALREADY_EXISTS:
-      code = StatusCode::kAlreadyExists;
-      break;
-    case grpc::StatusCode::PERMISSION_DENIED:
-      code = StatusCode::kPermissionDenied;
-      break;
-    case grpc::StatusCode::FAILED_PRECONDITION:
-      code = StatusCode::kFailedPrecondition;
-      break;
-    case grpc::StatusCode::OUT_OF_RANGE:
-      code = StatusCode::kOutOfRange;
-      break;
-    case grpc::StatusCode::UNAUTHENTICATED:
-      code = StatusCode::kUnauthenticated;
-      break;
-    case grpc::StatusCode::DATA_LOSS:
-      code = StatusCode::kDataLoss;
-      break;
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      code = StatusCode::kResourceExhausted;
-      break;
-    case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::CANCELLED:
-      code = StatusCode::kUnavailable;
-      break;
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      code = StatusCode::kDeadlineExceeded;
-      break;
-    // The daemon's ABORTED is its own (e.g. a storage conflict), not the
-    // client's fork verdict, which keeps ABORTED for itself.
-    case grpc::StatusCode::ABORTED:
-      code = StatusCode::kUnavailable;
-      break;
-    default:
-      code = StatusCode::kInternal;
-      break;
-  }
-  std::string m = s.error_message();
-  if (m.empty()) m = "gRPC status " + std::to_string(s.error_code());
-  return Status(code, std::move(m));
+  Status status = daemon::FromGrpcStatus(s);
+  if (status.code() != StatusCode::kAborted) return status;
+  return Status(StatusCode::kUnavailable, status.message());
 }
 
 StatusOr<std::string> ReadTextFile(const std::string& path, const char* what) {

@@ -15,7 +15,6 @@
 #include "age/io.h"
 #include "age/submission.h"
 #include "audit/note.h"
-#include "base/hardening.h"
 #include "cli/online_common.h"
 #include "cli/progress.h"
 #include "quorum/combine.h"
@@ -621,13 +620,6 @@ int RunDecrypt(const CommonArgs& args, const quorum::RequestId& id,
   return kExitOk;
 }
 
-StatusOr<quorum::RequestId> RequestIdArg(const cxxopts::ParseResult& r) {
-  if (!r.count("request-id")) {
-    return InvalidArgumentError("--request-id Q is required");
-  }
-  return quorum::ParseRequestId(r["request-id"].as<std::string>());
-}
-
 }  // namespace
 
 // ---- Entry points ----
@@ -673,15 +665,11 @@ int SubmissionsMain(int argc, char** argv) {
   return online::RunCommand(
       "submissions", options, argc, argv, footer.c_str(),
       [&](const cxxopts::ParseResult& r) {
-        HardenProcess();
-        CommonArgs args;
-        if (Status s = online::ReadCommonArgs(r, &args); !s.ok()) {
-          return online::Usage("submissions", s.message());
+        StatusOr<CommonArgs> args = online::ReadEditorArgs(r);
+        if (!args.ok()) {
+          return online::Usage("submissions", args.status().message());
         }
-        if (Status s = online::CheckEditorArgs(args, false); !s.ok()) {
-          return online::Usage("submissions", s.message());
-        }
-        return RunSubmissions(args);
+        return RunSubmissions(*args);
       });
 }
 
@@ -706,13 +694,9 @@ int RequestMain(int argc, char** argv) {
   return online::RunCommand(
       "request", options, argc, argv, footer.c_str(),
       [&](const cxxopts::ParseResult& r) {
-        HardenProcess();
-        CommonArgs args;
-        if (Status s = online::ReadCommonArgs(r, &args); !s.ok()) {
-          return online::Usage("request", s.message());
-        }
-        if (Status s = online::CheckEditorArgs(args, false); !s.ok()) {
-          return online::Usage("request", s.message());
+        StatusOr<CommonArgs> args = online::ReadEditorArgs(r);
+        if (!args.ok()) {
+          return online::Usage("request", args.status().message());
         }
         if (!r.count("submission-id")) {
           return online::Usage("request", "--submission-id S is required");
@@ -729,7 +713,7 @@ int RequestMain(int argc, char** argv) {
           }
           lifetime = *d;
         }
-        return RunRequest(args, r["submission-id"].as<std::string>(),
+        return RunRequest(*args, r["submission-id"].as<std::string>(),
                           r["reason"].as<std::string>(), lifetime);
       });
 }
@@ -745,15 +729,11 @@ int RequestsMain(int argc, char** argv) {
   return online::RunCommand(
       "requests", options, argc, argv, footer.c_str(),
       [&](const cxxopts::ParseResult& r) {
-        HardenProcess();
-        CommonArgs args;
-        if (Status s = online::ReadCommonArgs(r, &args); !s.ok()) {
-          return online::Usage("requests", s.message());
+        StatusOr<CommonArgs> args = online::ReadEditorArgs(r);
+        if (!args.ok()) {
+          return online::Usage("requests", args.status().message());
         }
-        if (Status s = online::CheckEditorArgs(args, false); !s.ok()) {
-          return online::Usage("requests", s.message());
-        }
-        return RunRequests(args);
+        return RunRequests(*args);
       });
 }
 
@@ -771,18 +751,14 @@ int WithdrawMain(int argc, char** argv) {
   return online::RunCommand(
       "withdraw", options, argc, argv, footer.c_str(),
       [&](const cxxopts::ParseResult& r) {
-        HardenProcess();
-        CommonArgs args;
-        if (Status s = online::ReadCommonArgs(r, &args); !s.ok()) {
-          return online::Usage("withdraw", s.message());
+        StatusOr<CommonArgs> args = online::ReadEditorArgs(r);
+        if (!args.ok()) {
+          return online::Usage("withdraw", args.status().message());
         }
-        if (Status s = online::CheckEditorArgs(args, false); !s.ok()) {
-          return online::Usage("withdraw", s.message());
-        }
-        StatusOr<quorum::RequestId> id = RequestIdArg(r);
+        StatusOr<quorum::RequestId> id = online::RequestIdArg(r);
         if (!id.ok()) return online::Usage("withdraw", id.status().message());
         return RunWithdraw(
-            args, *id,
+            *args, *id,
             r.count("reason") ? r["reason"].as<std::string>() : std::string());
       });
 }
@@ -802,20 +778,16 @@ int DecryptMain(int argc, char** argv) {
   return online::RunCommand(
       "decrypt", options, argc, argv, footer.c_str(),
       [&](const cxxopts::ParseResult& r) {
-        HardenProcess();
-        CommonArgs args;
-        if (Status s = online::ReadCommonArgs(r, &args); !s.ok()) {
-          return online::Usage("decrypt", s.message());
+        StatusOr<CommonArgs> args = online::ReadEditorArgs(r);
+        if (!args.ok()) {
+          return online::Usage("decrypt", args.status().message());
         }
-        if (Status s = online::CheckEditorArgs(args, false); !s.ok()) {
-          return online::Usage("decrypt", s.message());
-        }
-        StatusOr<quorum::RequestId> id = RequestIdArg(r);
+        StatusOr<quorum::RequestId> id = online::RequestIdArg(r);
         if (!id.ok()) return online::Usage("decrypt", id.status().message());
         if (!r.count("output")) {
           return online::Usage("decrypt", "-o OUT is required");
         }
-        return RunDecrypt(args, *id, r["output"].as<std::string>());
+        return RunDecrypt(*args, *id, r["output"].as<std::string>());
       });
 }
 

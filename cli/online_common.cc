@@ -9,6 +9,7 @@
 #include <ctime>
 #include <thread>
 
+#include "base/hardening.h"
 #include "keyceremony/roster.h"
 #include "quorum/evidence.h"
 #include "sealed/passphrase.h"
@@ -111,6 +112,22 @@ Status CheckEditorArgs(const CommonArgs& args, bool need_share) {
     return InvalidArgumentError("--share SHARE is required");
   }
   return OkStatus();
+}
+
+StatusOr<CommonArgs> ReadEditorArgs(const cxxopts::ParseResult& r,
+                                    bool need_share, bool needs_server) {
+  HardenProcess();
+  CommonArgs args;
+  CONCLAVE_RETURN_IF_ERROR(ReadCommonArgs(r, &args, needs_server));
+  CONCLAVE_RETURN_IF_ERROR(CheckEditorArgs(args, need_share));
+  return args;
+}
+
+StatusOr<quorum::RequestId> RequestIdArg(const cxxopts::ParseResult& r) {
+  if (!r.count("request-id")) {
+    return InvalidArgumentError("--request-id Q is required");
+  }
+  return quorum::ParseRequestId(r["request-id"].as<std::string>());
 }
 
 StatusOr<Editor> LoadEditor(const CommonArgs& args, bool need_share) {

@@ -59,6 +59,15 @@ Status ReadCommonArgs(const cxxopts::ParseResult& r, CommonArgs* out,
 // INVALID_ARGUMENT naming a missing --roster, --identity (or --share).
 Status CheckEditorArgs(const CommonArgs& args, bool need_share);
 
+// The start of every editor's command: HardenProcess (base/hardening.h),
+// then ReadCommonArgs and CheckEditorArgs. An error is a usage error.
+StatusOr<CommonArgs> ReadEditorArgs(const cxxopts::ParseResult& r,
+                                    bool need_share = false,
+                                    bool needs_server = true);
+
+// --request-id Q (64 hex digits), required.
+StatusOr<quorum::RequestId> RequestIdArg(const cxxopts::ParseResult& r);
+
 // The editor: a verified roster, the identity's keys and, when asked, the
 // share (checked against the roster and the identity).
 struct Editor {

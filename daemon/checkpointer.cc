@@ -1,12 +1,6 @@
 #include "daemon/checkpointer.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <span>
@@ -16,6 +10,7 @@
 #include "audit/checkpoint.h"
 #include "audit/merkle.h"
 #include "audit/settled.h"
+#include "base/file_util.h"
 #include "daemon/daemon_log.h"
 
 namespace conclave::daemon {
@@ -25,46 +20,6 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 std::string Str(uint64_t v) { return std::to_string(v); }
-
-Status Errno(std::string_view what, const fs::path& p) {
-  return Status(StatusCode::kUnavailable, std::string(what) + " " + p.string() +
-                                              ": " + std::strerror(errno));
-}
-
-// temp → fsync → rename → fsync dir: a reader sees the old file or the new
-// one, never a torn one.
-Status WriteFileAtomically(const fs::path& path, std::string_view data) {
-  const fs::path tmp = path.string() + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Errno("cannot create", tmp);
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      Status s = Errno("cannot write", tmp);
-      ::close(fd);
-      return s;
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    Status s = Errno("cannot fsync", tmp);
-    ::close(fd);
-    return s;
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    return Errno("cannot rename", tmp);
-  }
-  const fs::path dir = path.parent_path().empty() ? "." : path.parent_path();
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) return Errno("cannot open", dir);
-  const int rc = ::fsync(dfd);
-  ::close(dfd);
-  if (rc != 0) return Errno("cannot fsync", dir);
-  return OkStatus();
-}
 
 }  // namespace
 
@@ -269,8 +224,25 @@ bool Checkpointer::Round(uint64_t size) {
       *note, size, [this](uint64_t old_size, uint64_t new_size) {
         return audit::ConsistencyProof(view_, old_size, new_size);
       });
-  std::string persist;
-  bool settled = false;
+  // A settled checkpoint is saved before anyone is told of it: after a
+  // crash the daemon must never serve an older settled checkpoint than a
+  // client has already seen (the client would suspect a fork).
+  const bool settled = result.ok() && result->settled;
+  if (settled && !options_.settled_file.empty()) {
+    bool newer;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      newer = size > settled_size_;
+    }
+    if (newer) {
+      Status s =
+          WriteFileAtomically(options_.settled_file, AsBytes(result->note));
+      if (!s.ok()) {
+        // Not a lost state change: the witnesses cosign this size again.
+        LogLine("cannot save the settled checkpoint: " + s.message());
+      }
+    }
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     in_flight_size_ = 0;
@@ -280,13 +252,9 @@ bool Checkpointer::Round(uint64_t size) {
       reason = "cosigning failed: " + result.status().message();
     } else if (!result->settled) {
       reason = result->summary;
-    } else {
-      settled = true;
-      if (size > settled_size_) {
-        settled_size_ = size;
-        settled_note_ = result->note;
-        persist = result->note;
-      }
+    } else if (size > settled_size_) {
+      settled_size_ = size;
+      settled_note_ = result->note;
     }
     if (!settled && reason != last_reason_) {
       LogLine("checkpoint " + Str(size) + " not settled: " + reason);
@@ -296,13 +264,6 @@ bool Checkpointer::Round(uint64_t size) {
   if (settled) {
     settled_cv_.notify_all();
     LogLine("checkpoint " + Str(size) + " " + result->summary);
-    if (!persist.empty() && !options_.settled_file.empty()) {
-      Status s = WriteFileAtomically(options_.settled_file, persist);
-      if (!s.ok()) {
-        // Not a lost state change: the witnesses cosign this size again.
-        LogLine("cannot save the settled checkpoint: " + s.message());
-      }
-    }
   }
   return settled;
 }

@@ -16,6 +16,7 @@
 
 #include "base/status.h"
 #include "conclave/v1/daemon.grpc.pb.h"
+#include "daemon/grpc_status.h"  // ToGrpcStatus, FromGrpcStatus
 #include "daemon/service.h"
 
 namespace conclave::daemon {
@@ -26,11 +27,6 @@ namespace conclave::daemon {
 // carrying a 1 MiB header, in its envelope). Clients set the same limit on
 // their channel (grpc::ChannelArguments::SetMaxReceiveMessageSize).
 inline constexpr int kMaxGrpcMessageBytes = 8 << 20;
-
-// Status ↔ grpc::Status, code for code and with the same message (the
-// codes carry the same meaning; only their numbers differ).
-grpc::Status ToGrpcStatus(const Status& status);
-Status FromGrpcStatus(const grpc::Status& status);
 
 // ServerContext::peer() without its port, so that one host's connections
 // share one rate-limit bucket: "ipv4:127.0.0.1:4000" → "ipv4:127.0.0.1",

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <ctime>
 #include <map>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -138,6 +139,26 @@ std::string PeerKey(std::string_view peer) {
 template <typename T>
 StatusOr<T> Parse(const std::string& bytes, std::string_view what) {
   return quorum::ParseCanonical<T>(bytes, what);
+}
+
+// reader.GetRequest / GetSubmission, with NOT_FOUND in the caller's words.
+StatusOr<RequestRecord> KnownRequest(const RecordReader& reader,
+                                     const quorum::RequestId& id) {
+  auto r = reader.GetRequest(id);
+  if (r.ok() || r.status().code() != StatusCode::kNotFound) return r;
+  return NotFoundError("request " + quorum::RequestIdHex(id) +
+                       " is not known to the daemon");
+}
+
+StatusOr<SubmissionRecord> KnownSubmission(const RecordReader& reader,
+                                           const std::string& id) {
+  auto r = reader.GetSubmission(id);
+  if (r.ok() || r.status().code() != StatusCode::kNotFound) return r;
+  return NotFoundError("submission " + id + " is not held by the daemon");
+}
+
+StatusOr<quorum::RequestId> QueriedRequest(const v1::RequestQuery& q) {
+  return quorum::RequestIdFromBytes(AsBytes(q.request_id()));
 }
 
 }  // namespace
@@ -375,6 +396,36 @@ Status DaemonImpl::RecordReadNonce(const VerifiedCall& call) {
   return txn.Commit();
 }
 
+template <typename Payload>
+StatusOr<DaemonImpl::Signed<Payload>> DaemonImpl::Authenticate(
+    std::string_view method, const v1::SignedStatement& call,
+    std::string_view what) {
+  CONCLAVE_RETURN_IF_ERROR(CheckRunning());
+  const uint64_t now = Now();
+  CONCLAVE_ASSIGN_OR_RETURN(
+      VerifiedCall c,
+      VerifyCall(roster_, method, call, now, options_.replay_window_seconds));
+  CONCLAVE_ASSIGN_OR_RETURN(Payload payload, Parse<Payload>(c.payload, what));
+  return Signed<Payload>{now, std::move(c), std::move(payload)};
+}
+
+template <typename Fn>
+auto DaemonImpl::AnswerRead(const VerifiedCall& call, Fn&& fn)
+    -> decltype(fn()) {
+  return Guarded(this, &DaemonImpl::Fail, [&]() -> decltype(fn()) {
+    CONCLAVE_RETURN_IF_ERROR(RecordReadNonce(call));
+    return fn();
+  });
+}
+
+Status DaemonImpl::RefuseExpired(const quorum::RequestId& id,
+                                 uint64_t expiry_leaf, std::string why) {
+  checkpointer_->Notify();
+  LogLine("request " + quorum::RequestIdHex(id) + " expired: leaf " +
+          Str(expiry_leaf));
+  return FailedPreconditionError(std::move(why));
+}
+
 StatusOr<std::shared_ptr<const quorum::VerifiedRequest>>
 DaemonImpl::LoadRequest(const quorum::RequestId& id,
                         const RecordReader& reader) {
@@ -383,16 +434,9 @@ DaemonImpl::LoadRequest(const quorum::RequestId& id,
     auto it = requests_.find(id);
     if (it != requests_.end()) return it->second;
   }
-  auto record = reader.GetRequest(id);
-  if (!record.ok()) {
-    if (record.status().code() == StatusCode::kNotFound) {
-      return NotFoundError("request " + quorum::RequestIdHex(id) +
-                           " is not known to the daemon");
-    }
-    return record.status();
-  }
+  CONCLAVE_ASSIGN_OR_RETURN(RequestRecord record, KnownRequest(reader, id));
   v1::SignedStatement statement;
-  if (!statement.ParseFromString(AsString(record->statement))) {
+  if (!statement.ParseFromString(AsString(record.statement))) {
     return DataLossError("stored request " + quorum::RequestIdHex(id) +
                          " does not parse");
   }
@@ -408,11 +452,11 @@ DaemonImpl::LoadRequest(const quorum::RequestId& id,
   return shared;
 }
 
-StatusOr<bool> DaemonImpl::ExpireIfDue(Store::Transaction& txn,
-                                       const RequestRecord& r, uint64_t now) {
+StatusOr<std::optional<uint64_t>> DaemonImpl::ExpireIfDue(
+    Store::Transaction& txn, const RequestRecord& r, uint64_t now) {
   if (r.state != RequestState::kOpen ||
       static_cast<uint64_t>(r.expires_unix) > now) {
-    return false;
+    return std::optional<uint64_t>();
   }
   v1::LogLeaf leaf;
   leaf.set_time_unix(now);
@@ -421,7 +465,7 @@ StatusOr<bool> DaemonImpl::ExpireIfDue(Store::Transaction& txn,
                             txn.AppendLeaf(quorum::EncodeLogLeaf(leaf)));
   CONCLAVE_RETURN_IF_ERROR(txn.SetRequestState(r.id, RequestState::kOpen,
                                                RequestState::kExpired, index));
-  return true;
+  return std::optional<uint64_t>(index);
 }
 
 StatusOr<uint64_t> DaemonImpl::SweepExpired() {
@@ -437,8 +481,9 @@ StatusOr<uint64_t> DaemonImpl::SweepExpired() {
     for (const RequestRecord& candidate : *due) {
       // Re-read under the writer: a vote handler may have expired it first.
       CONCLAVE_ASSIGN_OR_RETURN(RequestRecord r, txn.GetRequest(candidate.id));
-      CONCLAVE_ASSIGN_OR_RETURN(bool did, ExpireIfDue(txn, r, now));
-      if (did) expired.emplace_back(r.id, txn.LogSize() - 1);
+      CONCLAVE_ASSIGN_OR_RETURN(std::optional<uint64_t> leaf,
+                                ExpireIfDue(txn, r, now));
+      if (leaf.has_value()) expired.emplace_back(r.id, *leaf);
     }
     CONCLAVE_RETURN_IF_ERROR(txn.Commit());
     return expired;
@@ -648,13 +693,12 @@ StatusOr<v1::RosterChain> DaemonImpl::GetRosters() {
 
 StatusOr<v1::PostReply> DaemonImpl::PostRequest(
     const v1::SignedStatement& call) {
-  CONCLAVE_RETURN_IF_ERROR(CheckRunning());
-  const uint64_t now = Now();
-  CONCLAVE_ASSIGN_OR_RETURN(VerifiedCall c,
-                            VerifyCall(roster_, "PostRequest", call, now,
-                                       options_.replay_window_seconds));
-  CONCLAVE_ASSIGN_OR_RETURN(v1::SignedStatement statement,
-                            Parse<v1::SignedStatement>(c.payload, "request"));
+  CONCLAVE_ASSIGN_OR_RETURN(
+      Signed<v1::SignedStatement> in,
+      Authenticate<v1::SignedStatement>("PostRequest", call, "request"));
+  const uint64_t now = in.now;
+  const VerifiedCall& c = in.call;
+  const v1::SignedStatement& statement = in.payload;
   CONCLAVE_ASSIGN_OR_RETURN(quorum::VerifiedRequest req,
                             quorum::VerifyRequest(roster_, statement));
   CONCLAVE_RETURN_IF_ERROR(CheckSameIdentity(c, statement, "request"));
@@ -691,15 +735,9 @@ StatusOr<v1::PostReply> DaemonImpl::PostRequest(
     {
       CONCLAVE_ASSIGN_OR_RETURN(Store::Transaction txn, store_->Begin());
       CONCLAVE_RETURN_IF_ERROR(RecordCallNonce(txn, c));
-      auto sub = txn.GetSubmission(req.submission.id);
-      if (!sub.ok()) {
-        if (sub.status().code() == StatusCode::kNotFound) {
-          return NotFoundError("submission " + req.submission.id +
-                               " is not held by the daemon");
-        }
-        return sub.status();
-      }
-      if (sub->header_hash != req.submission.header_hash) {
+      CONCLAVE_ASSIGN_OR_RETURN(SubmissionRecord sub,
+                                KnownSubmission(txn, req.submission.id));
+      if (sub.header_hash != req.submission.header_hash) {
         return FailedPreconditionError(
             "the request's embedded age header is not the header of stored "
             "submission " +
@@ -734,13 +772,12 @@ StatusOr<v1::PostReply> DaemonImpl::PostRequest(
 }
 
 StatusOr<v1::PostReply> DaemonImpl::PostVote(const v1::SignedStatement& call) {
-  CONCLAVE_RETURN_IF_ERROR(CheckRunning());
-  const uint64_t now = Now();
-  CONCLAVE_ASSIGN_OR_RETURN(VerifiedCall c,
-                            VerifyCall(roster_, "PostVote", call, now,
-                                       options_.replay_window_seconds));
-  CONCLAVE_ASSIGN_OR_RETURN(v1::SignedStatement statement,
-                            Parse<v1::SignedStatement>(c.payload, "vote"));
+  CONCLAVE_ASSIGN_OR_RETURN(
+      Signed<v1::SignedStatement> in,
+      Authenticate<v1::SignedStatement>("PostVote", call, "vote"));
+  const uint64_t now = in.now;
+  const VerifiedCall& c = in.call;
+  const v1::SignedStatement& statement = in.payload;
   CONCLAVE_ASSIGN_OR_RETURN(v1::VoteBody vote,
                             quorum::VerifyVote(roster_, statement));
   CONCLAVE_RETURN_IF_ERROR(CheckSameIdentity(c, statement, "vote"));
@@ -788,8 +825,7 @@ StatusOr<v1::PostReply> DaemonImpl::PostVote(const v1::SignedStatement& call) {
 
     v1::PostReply reply;
     bool completed = false;
-    bool expired_now = false;
-    uint64_t expiry_leaf = 0;
+    std::optional<uint64_t> expiry_leaf;
     quorum::QuorumProgress progress;
     {
       CONCLAVE_ASSIGN_OR_RETURN(Store::Transaction txn, store_->Begin());
@@ -814,9 +850,8 @@ StatusOr<v1::PostReply> DaemonImpl::PostVote(const v1::SignedStatement& call) {
       if (!reply.duplicate()) {
         CONCLAVE_ASSIGN_OR_RETURN(RequestRecord r, txn.GetRequest(id));
         CONCLAVE_RETURN_IF_ERROR(ClosedError(r, "votes"));
-        CONCLAVE_ASSIGN_OR_RETURN(expired_now, ExpireIfDue(txn, r, now));
-        if (expired_now) expiry_leaf = txn.LogSize() - 1;
-        if (!expired_now) {
+        CONCLAVE_ASSIGN_OR_RETURN(expiry_leaf, ExpireIfDue(txn, r, now));
+        if (!expiry_leaf.has_value()) {
           CONCLAVE_ASSIGN_OR_RETURN(quorum::QuorumProgress before,
                                     Tally(txn, *req, nullptr));
           CONCLAVE_ASSIGN_OR_RETURN(progress, Tally(txn, *req, &vote));
@@ -842,13 +877,11 @@ StatusOr<v1::PostReply> DaemonImpl::PostVote(const v1::SignedStatement& call) {
       }
       CONCLAVE_RETURN_IF_ERROR(txn.Commit());
     }
-    if (expired_now) {
-      checkpointer_->Notify();
-      LogLine("request " + quorum::RequestIdHex(id) + " expired: leaf " +
-              Str(expiry_leaf));
-      return FailedPreconditionError("votes refused: request " +
-                                     quorum::RequestIdHex(id) + " expired at " +
-                                     Str(committed.expires_unix));
+    if (expiry_leaf.has_value()) {
+      return RefuseExpired(id, *expiry_leaf,
+                           "votes refused: request " +
+                               quorum::RequestIdHex(id) + " expired at " +
+                               Str(committed.expires_unix));
     }
     if (!reply.duplicate()) {
       LogLine("vote on request " + quorum::RequestIdHex(id) + " by " +
@@ -877,13 +910,12 @@ StatusOr<v1::PostReply> DaemonImpl::PostVote(const v1::SignedStatement& call) {
 
 StatusOr<v1::PostReply> DaemonImpl::PostApproval(
     const v1::SignedStatement& call) {
-  CONCLAVE_RETURN_IF_ERROR(CheckRunning());
-  const uint64_t now = Now();
-  CONCLAVE_ASSIGN_OR_RETURN(VerifiedCall c,
-                            VerifyCall(roster_, "PostApproval", call, now,
-                                       options_.replay_window_seconds));
-  CONCLAVE_ASSIGN_OR_RETURN(v1::Approval approval,
-                            Parse<v1::Approval>(c.payload, "approval"));
+  CONCLAVE_ASSIGN_OR_RETURN(
+      Signed<v1::Approval> in,
+      Authenticate<v1::Approval>("PostApproval", call, "approval"));
+  const uint64_t now = in.now;
+  const VerifiedCall& c = in.call;
+  const v1::Approval& approval = in.payload;
   // Any member may relay an approval (e.g. from an air-gapped editor): the
   // approval's own signature says whose it is.
   CONCLAVE_ASSIGN_OR_RETURN(v1::ApprovalBody body,
@@ -908,8 +940,7 @@ StatusOr<v1::PostReply> DaemonImpl::PostApproval(
     }
 
     v1::PostReply reply;
-    bool expired_now = false;
-    uint64_t expiry_leaf = 0;
+    std::optional<uint64_t> expiry_leaf;
     bool released = false;
     uint32_t complete_orgs = 0;
     int64_t expires = 0;
@@ -940,10 +971,9 @@ StatusOr<v1::PostReply> DaemonImpl::PostApproval(
             r.state == RequestState::kWithdrawn) {
           return ClosedError(r, "approvals");
         }
-        CONCLAVE_ASSIGN_OR_RETURN(expired_now, ExpireIfDue(txn, r, now));
-        if (expired_now) expiry_leaf = txn.LogSize() - 1;
+        CONCLAVE_ASSIGN_OR_RETURN(expiry_leaf, ExpireIfDue(txn, r, now));
       }
-      if (!reply.duplicate() && !expired_now) {
+      if (!reply.duplicate() && !expiry_leaf.has_value()) {
         CONCLAVE_ASSIGN_OR_RETURN(std::vector<VoteRecord> votes,
                                   txn.ListVotes(id));
         const bool voted =
@@ -979,7 +1009,7 @@ StatusOr<v1::PostReply> DaemonImpl::PostApproval(
             txn.InsertApproval(record, quorum::EncodeLogLeaf(leaf)));
         reply.set_leaf_index(index);
       }
-      if (!expired_now) {
+      if (!expiry_leaf.has_value()) {
         // Released once t organisations (not excluded) each have approvals
         // from k_o distinct editors: the requester can then combine.
         CONCLAVE_ASSIGN_OR_RETURN(std::vector<ApprovalRecord> all,
@@ -1006,13 +1036,11 @@ StatusOr<v1::PostReply> DaemonImpl::PostApproval(
       }
       CONCLAVE_RETURN_IF_ERROR(txn.Commit());
     }
-    if (expired_now) {
-      checkpointer_->Notify();
-      LogLine("request " + quorum::RequestIdHex(id) + " expired: leaf " +
-              Str(expiry_leaf));
-      return FailedPreconditionError("approvals refused: request " +
-                                     quorum::RequestIdHex(id) + " expired at " +
-                                     Str(expires));
+    if (expiry_leaf.has_value()) {
+      return RefuseExpired(id, *expiry_leaf,
+                           "approvals refused: request " +
+                               quorum::RequestIdHex(id) + " expired at " +
+                               Str(expires));
     }
     if (!reply.duplicate()) {
       LogLine("approval on request " + quorum::RequestIdHex(id) + " by " +
@@ -1037,14 +1065,12 @@ StatusOr<v1::PostReply> DaemonImpl::PostApproval(
 
 StatusOr<v1::PostReply> DaemonImpl::PostWithdrawal(
     const v1::SignedStatement& call) {
-  CONCLAVE_RETURN_IF_ERROR(CheckRunning());
-  const uint64_t now = Now();
-  CONCLAVE_ASSIGN_OR_RETURN(VerifiedCall c,
-                            VerifyCall(roster_, "PostWithdrawal", call, now,
-                                       options_.replay_window_seconds));
   CONCLAVE_ASSIGN_OR_RETURN(
-      v1::SignedStatement statement,
-      Parse<v1::SignedStatement>(c.payload, "withdrawal"));
+      Signed<v1::SignedStatement> in,
+      Authenticate<v1::SignedStatement>("PostWithdrawal", call, "withdrawal"));
+  const uint64_t now = in.now;
+  const VerifiedCall& c = in.call;
+  const v1::SignedStatement& statement = in.payload;
   CONCLAVE_ASSIGN_OR_RETURN(v1::WithdrawalBody body,
                             quorum::VerifyWithdrawal(roster_, statement));
   CONCLAVE_RETURN_IF_ERROR(CheckSameIdentity(c, statement, "withdrawal"));
@@ -1053,24 +1079,17 @@ StatusOr<v1::PostReply> DaemonImpl::PostWithdrawal(
       quorum::RequestIdFromBytes(AsBytes(body.request_id())));
 
   return Guarded(this, &DaemonImpl::Fail, [&]() -> StatusOr<v1::PostReply> {
-    auto committed = store_->GetRequest(id);
-    if (!committed.ok()) {
-      if (committed.status().code() == StatusCode::kNotFound) {
-        return NotFoundError("request " + quorum::RequestIdHex(id) +
-                             " is not known to the daemon");
-      }
-      return committed.status();
-    }
-    if (committed->org_id != body.org_id() ||
-        committed->editor_index != body.editor_index()) {
+    CONCLAVE_ASSIGN_OR_RETURN(RequestRecord committed,
+                              KnownRequest(*store_, id));
+    if (committed.org_id != body.org_id() ||
+        committed.editor_index != body.editor_index()) {
       return PermissionDeniedError(
           "only the requester (" +
-          Who(committed->org_id, committed->editor_index) +
+          Who(committed.org_id, committed.editor_index) +
           ") may withdraw request " + quorum::RequestIdHex(id));
     }
     v1::PostReply reply;
-    bool expired_now = false;
-    uint64_t expiry_leaf = 0;
+    std::optional<uint64_t> expiry_leaf;
     {
       CONCLAVE_ASSIGN_OR_RETURN(Store::Transaction txn, store_->Begin());
       CONCLAVE_RETURN_IF_ERROR(RecordCallNonce(txn, c));
@@ -1089,9 +1108,8 @@ StatusOr<v1::PostReply> DaemonImpl::PostWithdrawal(
       if (!reply.duplicate()) {
         CONCLAVE_ASSIGN_OR_RETURN(RequestRecord r, txn.GetRequest(id));
         CONCLAVE_RETURN_IF_ERROR(ClosedError(r, "withdrawal"));
-        CONCLAVE_ASSIGN_OR_RETURN(expired_now, ExpireIfDue(txn, r, now));
-        if (expired_now) expiry_leaf = txn.LogSize() - 1;
-        if (!expired_now) {
+        CONCLAVE_ASSIGN_OR_RETURN(expiry_leaf, ExpireIfDue(txn, r, now));
+        if (!expiry_leaf.has_value()) {
           WithdrawalRecord record;
           record.request_id = id;
           record.org_id = body.org_id();
@@ -1111,13 +1129,11 @@ StatusOr<v1::PostReply> DaemonImpl::PostWithdrawal(
       }
       CONCLAVE_RETURN_IF_ERROR(txn.Commit());
     }
-    if (expired_now) {
-      checkpointer_->Notify();
-      LogLine("request " + quorum::RequestIdHex(id) + " expired: leaf " +
-              Str(expiry_leaf));
-      return FailedPreconditionError("withdrawal refused: request " +
-                                     quorum::RequestIdHex(id) +
-                                     " has already expired");
+    if (expiry_leaf.has_value()) {
+      return RefuseExpired(id, *expiry_leaf,
+                           "withdrawal refused: request " +
+                               quorum::RequestIdHex(id) +
+                               " has already expired");
     }
     if (!reply.duplicate()) {
       LogLine("request " + quorum::RequestIdHex(id) + " withdrawn by " +
@@ -1133,52 +1149,40 @@ StatusOr<v1::PostReply> DaemonImpl::PostWithdrawal(
 
 StatusOr<v1::SubmissionList> DaemonImpl::ListSubmissions(
     const v1::SignedStatement& call) {
-  CONCLAVE_RETURN_IF_ERROR(CheckRunning());
-  CONCLAVE_ASSIGN_OR_RETURN(VerifiedCall c,
-                            VerifyCall(roster_, "ListSubmissions", call, Now(),
-                                       options_.replay_window_seconds));
-  CONCLAVE_ASSIGN_OR_RETURN(v1::ListQuery q,
-                            Parse<v1::ListQuery>(c.payload, "query"));
-  return Guarded(
-      this, &DaemonImpl::Fail, [&]() -> StatusOr<v1::SubmissionList> {
-        CONCLAVE_RETURN_IF_ERROR(RecordReadNonce(c));
-        CONCLAVE_ASSIGN_OR_RETURN(
-            std::vector<SubmissionRecord> records,
-            store_->ListSubmissions(q.start(), ListLimit(q.limit())));
-        v1::SubmissionList list;
-        for (const SubmissionRecord& r : records) {
-          v1::SubmissionInfo* s = list.add_submissions();
-          s->set_submission_id(r.id);
-          s->set_leaf_index(r.leaf_index);
-          s->set_received_unix(static_cast<uint64_t>(r.received_unix));
-          s->set_size(r.size);
-          for (uint32_t o : r.excluded_orgs) s->add_excluded_orgs(o);
-          s->set_header_hash(AsString(r.header_hash));
-        }
-        return list;
-      });
+  CONCLAVE_ASSIGN_OR_RETURN(
+      Signed<v1::ListQuery> in,
+      Authenticate<v1::ListQuery>("ListSubmissions", call));
+  const v1::ListQuery& q = in.payload;
+  return AnswerRead(in.call, [&]() -> StatusOr<v1::SubmissionList> {
+    CONCLAVE_ASSIGN_OR_RETURN(
+        std::vector<SubmissionRecord> records,
+        store_->ListSubmissions(q.start(), ListLimit(q.limit())));
+    v1::SubmissionList list;
+    for (const SubmissionRecord& r : records) {
+      v1::SubmissionInfo* s = list.add_submissions();
+      s->set_submission_id(r.id);
+      s->set_leaf_index(r.leaf_index);
+      s->set_received_unix(static_cast<uint64_t>(r.received_unix));
+      s->set_size(r.size);
+      for (uint32_t o : r.excluded_orgs) s->add_excluded_orgs(o);
+      s->set_header_hash(AsString(r.header_hash));
+    }
+    return list;
+  });
 }
 
 Status DaemonImpl::GetSubmissionFile(
     const v1::SignedStatement& call,
     const std::function<Status(ByteSpan)>& sink) {
-  CONCLAVE_RETURN_IF_ERROR(CheckRunning());
   CONCLAVE_ASSIGN_OR_RETURN(
-      VerifiedCall c, VerifyCall(roster_, "GetSubmissionFile", call, Now(),
-                                 options_.replay_window_seconds));
-  CONCLAVE_ASSIGN_OR_RETURN(v1::SubmissionQuery q,
-                            Parse<v1::SubmissionQuery>(c.payload, "query"));
+      Signed<v1::SubmissionQuery> in,
+      Authenticate<v1::SubmissionQuery>("GetSubmissionFile", call));
   Status s = [&]() -> Status {
-    CONCLAVE_RETURN_IF_ERROR(RecordReadNonce(c));
-    auto record = store_->GetSubmission(q.submission_id());
-    if (!record.ok()) {
-      if (record.status().code() == StatusCode::kNotFound) {
-        return NotFoundError("submission " + q.submission_id() +
-                             " is not held by the daemon");
-      }
-      return record.status();
-    }
-    return store_->blobs().Stream(record->file_hash, kFileChunkSize, sink);
+    CONCLAVE_RETURN_IF_ERROR(RecordReadNonce(in.call));
+    CONCLAVE_ASSIGN_OR_RETURN(
+        SubmissionRecord record,
+        KnownSubmission(*store_, in.payload.submission_id()));
+    return store_->blobs().Stream(record.file_hash, kFileChunkSize, sink);
   }();
   return s.ok() ? s : Fail(s);
 }
@@ -1219,14 +1223,10 @@ StatusOr<v1::RequestInfo> DaemonImpl::RequestInfoFor(const RequestRecord& r,
 
 StatusOr<v1::RequestList> DaemonImpl::ListRequests(
     const v1::SignedStatement& call) {
-  CONCLAVE_RETURN_IF_ERROR(CheckRunning());
-  CONCLAVE_ASSIGN_OR_RETURN(VerifiedCall c,
-                            VerifyCall(roster_, "ListRequests", call, Now(),
-                                       options_.replay_window_seconds));
-  CONCLAVE_ASSIGN_OR_RETURN(v1::ListQuery q,
-                            Parse<v1::ListQuery>(c.payload, "query"));
-  return Guarded(this, &DaemonImpl::Fail, [&]() -> StatusOr<v1::RequestList> {
-    CONCLAVE_RETURN_IF_ERROR(RecordReadNonce(c));
+  CONCLAVE_ASSIGN_OR_RETURN(Signed<v1::ListQuery> in,
+                            Authenticate<v1::ListQuery>("ListRequests", call));
+  const v1::ListQuery& q = in.payload;
+  return AnswerRead(in.call, [&]() -> StatusOr<v1::RequestList> {
     CONCLAVE_ASSIGN_OR_RETURN(
         std::vector<RequestRecord> records,
         store_->ListRequests(std::nullopt, q.start(), ListLimit(q.limit())));
@@ -1241,109 +1241,76 @@ StatusOr<v1::RequestList> DaemonImpl::ListRequests(
 
 StatusOr<v1::RequestInfo> DaemonImpl::GetRequest(
     const v1::SignedStatement& call) {
-  CONCLAVE_RETURN_IF_ERROR(CheckRunning());
-  CONCLAVE_ASSIGN_OR_RETURN(VerifiedCall c,
-                            VerifyCall(roster_, "GetRequest", call, Now(),
-                                       options_.replay_window_seconds));
-  CONCLAVE_ASSIGN_OR_RETURN(v1::RequestQuery q,
-                            Parse<v1::RequestQuery>(c.payload, "query"));
-  CONCLAVE_ASSIGN_OR_RETURN(quorum::RequestId id, quorum::RequestIdFromBytes(
-                                                      AsBytes(q.request_id())));
-  return Guarded(this, &DaemonImpl::Fail, [&]() -> StatusOr<v1::RequestInfo> {
-    CONCLAVE_RETURN_IF_ERROR(RecordReadNonce(c));
-    auto r = store_->GetRequest(id);
-    if (!r.ok()) {
-      if (r.status().code() == StatusCode::kNotFound) {
-        return NotFoundError("request " + quorum::RequestIdHex(id) +
-                             " is not known to the daemon");
-      }
-      return r.status();
-    }
-    return RequestInfoFor(*r, true);
+  CONCLAVE_ASSIGN_OR_RETURN(Signed<v1::RequestQuery> in,
+                            Authenticate<v1::RequestQuery>("GetRequest", call));
+  CONCLAVE_ASSIGN_OR_RETURN(quorum::RequestId id, QueriedRequest(in.payload));
+  return AnswerRead(in.call, [&]() -> StatusOr<v1::RequestInfo> {
+    CONCLAVE_ASSIGN_OR_RETURN(RequestRecord r, KnownRequest(*store_, id));
+    return RequestInfoFor(r, true);
   });
 }
 
 StatusOr<v1::LogEvidence> DaemonImpl::GetEvidence(
     const v1::SignedStatement& call) {
-  CONCLAVE_RETURN_IF_ERROR(CheckRunning());
-  CONCLAVE_ASSIGN_OR_RETURN(VerifiedCall c,
-                            VerifyCall(roster_, "GetEvidence", call, Now(),
-                                       options_.replay_window_seconds));
-  CONCLAVE_ASSIGN_OR_RETURN(v1::RequestQuery q,
-                            Parse<v1::RequestQuery>(c.payload, "query"));
-  CONCLAVE_ASSIGN_OR_RETURN(quorum::RequestId id, quorum::RequestIdFromBytes(
-                                                      AsBytes(q.request_id())));
-  return Guarded(this, &DaemonImpl::Fail, [&]() -> StatusOr<v1::LogEvidence> {
-    CONCLAVE_RETURN_IF_ERROR(RecordReadNonce(c));
-    auto r = store_->GetRequest(id);
-    if (!r.ok()) {
-      if (r.status().code() == StatusCode::kNotFound) {
-        return NotFoundError("request " + quorum::RequestIdHex(id) +
-                             " is not known to the daemon");
-      }
-      return r.status();
-    }
+  CONCLAVE_ASSIGN_OR_RETURN(
+      Signed<v1::RequestQuery> in,
+      Authenticate<v1::RequestQuery>("GetEvidence", call));
+  CONCLAVE_ASSIGN_OR_RETURN(quorum::RequestId id, QueriedRequest(in.payload));
+  return AnswerRead(in.call, [&]() -> StatusOr<v1::LogEvidence> {
+    CONCLAVE_ASSIGN_OR_RETURN(RequestRecord r, KnownRequest(*store_, id));
     const CheckpointState cps = checkpointer_->State();
-    if (cps.settled_note.empty() || cps.settled_size <= r->leaf_index) {
+    if (cps.settled_note.empty() || cps.settled_size <= r.leaf_index) {
       return FailedPreconditionError(
           "no settled checkpoint covers the request yet (its leaf is " +
-          Str(r->leaf_index) + ", the settled size " + Str(cps.settled_size) +
+          Str(r.leaf_index) + ", the settled size " + Str(cps.settled_size) +
           "): " + cps.unsettled_reason);
     }
     std::lock_guard<std::mutex> lock(evidence_mu_);
     return quorum::BuildLogEvidence(*evidence_log_, cps.settled_note,
-                                    r->leaf_index);
+                                    r.leaf_index);
   });
 }
 
 StatusOr<v1::CheckpointReply> DaemonImpl::GetCheckpoint(
     const v1::SignedStatement& call) {
-  CONCLAVE_RETURN_IF_ERROR(CheckRunning());
-  CONCLAVE_ASSIGN_OR_RETURN(VerifiedCall c,
-                            VerifyCall(roster_, "GetCheckpoint", call, Now(),
-                                       options_.replay_window_seconds));
-  CONCLAVE_ASSIGN_OR_RETURN(v1::CheckpointQuery q,
-                            Parse<v1::CheckpointQuery>(c.payload, "query"));
-  return Guarded(
-      this, &DaemonImpl::Fail, [&]() -> StatusOr<v1::CheckpointReply> {
-        CONCLAVE_RETURN_IF_ERROR(RecordReadNonce(c));
-        const CheckpointState cps = checkpointer_->State();
-        v1::CheckpointReply reply;
-        reply.set_checkpoint(cps.settled_note);
-        reply.set_unsettled_reason(cps.unsettled_reason);
-        if (q.from_size() > cps.settled_size) {
-          return FailedPreconditionError(
-              "you hold a checkpoint of size " + Str(q.from_size()) +
-              " but the daemon's latest settled checkpoint has " +
-              Str(cps.settled_size) +
-              " leaves: keep both checkpoints, they may show a fork");
-        }
-        if (q.from_size() > 0 && q.from_size() < cps.settled_size) {
-          SqliteLogStorage view(store_.get());
-          CONCLAVE_ASSIGN_OR_RETURN(
-              std::vector<audit::Hash> proof,
-              audit::ConsistencyProof(view, q.from_size(), cps.settled_size));
-          for (const audit::Hash& h : proof) {
-            reply.add_consistency_proof(AsString(h));
-          }
-        }
-        return reply;
-      });
+  CONCLAVE_ASSIGN_OR_RETURN(
+      Signed<v1::CheckpointQuery> in,
+      Authenticate<v1::CheckpointQuery>("GetCheckpoint", call));
+  const v1::CheckpointQuery& q = in.payload;
+  return AnswerRead(in.call, [&]() -> StatusOr<v1::CheckpointReply> {
+    const CheckpointState cps = checkpointer_->State();
+    v1::CheckpointReply reply;
+    reply.set_checkpoint(cps.settled_note);
+    reply.set_unsettled_reason(cps.unsettled_reason);
+    if (q.from_size() > cps.settled_size) {
+      return FailedPreconditionError(
+          "you hold a checkpoint of size " + Str(q.from_size()) +
+          " but the daemon's latest settled checkpoint has " +
+          Str(cps.settled_size) +
+          " leaves: keep both checkpoints, they may show a fork");
+    }
+    if (q.from_size() > 0 && q.from_size() < cps.settled_size) {
+      SqliteLogStorage view(store_.get());
+      CONCLAVE_ASSIGN_OR_RETURN(
+          std::vector<audit::Hash> proof,
+          audit::ConsistencyProof(view, q.from_size(), cps.settled_size));
+      for (const audit::Hash& h : proof) {
+        reply.add_consistency_proof(AsString(h));
+      }
+    }
+    return reply;
+  });
 }
 
 StatusOr<v1::LeavesReply> DaemonImpl::GetLeaves(
     const v1::SignedStatement& call) {
-  CONCLAVE_RETURN_IF_ERROR(CheckRunning());
-  CONCLAVE_ASSIGN_OR_RETURN(VerifiedCall c,
-                            VerifyCall(roster_, "GetLeaves", call, Now(),
-                                       options_.replay_window_seconds));
-  CONCLAVE_ASSIGN_OR_RETURN(v1::LeavesQuery q,
-                            Parse<v1::LeavesQuery>(c.payload, "query"));
+  CONCLAVE_ASSIGN_OR_RETURN(Signed<v1::LeavesQuery> in,
+                            Authenticate<v1::LeavesQuery>("GetLeaves", call));
+  const v1::LeavesQuery& q = in.payload;
   if (q.end() <= q.start()) {
     return InvalidArgumentError("leaves: end must be above start");
   }
-  return Guarded(this, &DaemonImpl::Fail, [&]() -> StatusOr<v1::LeavesReply> {
-    CONCLAVE_RETURN_IF_ERROR(RecordReadNonce(c));
+  return AnswerRead(in.call, [&]() -> StatusOr<v1::LeavesReply> {
     const uint64_t size = store_->LogSize();
     if (q.end() > size) {
       return OutOfRangeError("leaves: the log has " + Str(size) + " leaves");

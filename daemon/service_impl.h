@@ -11,7 +11,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "audit/log.h"
 #include "daemon/call.h"
@@ -107,12 +109,37 @@ class DaemonImpl final : public Daemon {
   // The nonce of a read-only call, in its own transaction.
   Status RecordReadNonce(const VerifiedCall& call);
 
+  // A signed call that verified (daemon/call.h), its parsed payload and the
+  // daemon's clock when it arrived.
+  template <typename Payload>
+  struct Signed {
+    uint64_t now;
+    VerifiedCall call;
+    Payload payload;
+  };
+  // The start of every signed call: the daemon is running, the envelope
+  // verifies for `method` and its payload parses as `Payload` (`what` names
+  // it in errors).
+  template <typename Payload>
+  StatusOr<Signed<Payload>> Authenticate(std::string_view method,
+                                         const v1::SignedStatement& call,
+                                         std::string_view what = "query");
+  // A read-only call's answer: its nonce first, then `fn()`; a failure
+  // passes through Fail.
+  template <typename Fn>
+  auto AnswerRead(const VerifiedCall& call, Fn&& fn) -> decltype(fn());
+  // After a statement's transaction committed an expiry leaf: wake the
+  // checkpointer, log it, and refuse the statement with `why`.
+  Status RefuseExpired(const quorum::RequestId& id, uint64_t expiry_leaf,
+                       std::string why);
+
   StatusOr<std::shared_ptr<const quorum::VerifiedRequest>> LoadRequest(
       const quorum::RequestId& id, const RecordReader& reader);
   // Marks an open request whose expiry passed as expired (an `expiry` leaf)
-  // inside `txn`; true if it did.
-  StatusOr<bool> ExpireIfDue(Store::Transaction& txn, const RequestRecord& r,
-                             uint64_t now);
+  // inside `txn`; the expiry leaf's index if it did.
+  StatusOr<std::optional<uint64_t>> ExpireIfDue(Store::Transaction& txn,
+                                                const RequestRecord& r,
+                                                uint64_t now);
   StatusOr<quorum::QuorumProgress> Tally(const RecordReader& reader,
                                          const quorum::VerifiedRequest& request,
                                          const v1::VoteBody* extra);

@@ -221,6 +221,9 @@ std::unique_ptr<httplib::ClientImpl> MakeHttpClient(
   }
 #endif
   if (!c) c = std::make_unique<httplib::ClientImpl>(url.host, url.port);
+  // Small request/response exchanges: Nagle's algorithm with delayed ACKs
+  // would add tens of milliseconds to every cosigning round.
+  c->set_tcp_nodelay(true);
   const auto split = [](std::chrono::milliseconds d) {
     return std::make_pair(static_cast<time_t>(d.count() / 1000),
                           static_cast<time_t>((d.count() % 1000) * 1000));

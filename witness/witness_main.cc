@@ -319,6 +319,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
   httplib::Server svr;
+  svr.set_tcp_nodelay(true);  // small replies: no Nagle delay
   svr.set_payload_max_length(witness::kMaxRequestBody + 1);
   svr.Post("/add-checkpoint", [&](const httplib::Request& req,
                                   httplib::Response& res) {

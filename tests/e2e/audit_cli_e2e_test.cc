@@ -20,6 +20,7 @@
 #include "quorum/statements.h"
 #include "tests/e2e/program.h"
 #include "tests/quorum_fixture.h"
+#include "tests/quorum_fixture_gtest.h"
 
 namespace conclave::testing {
 namespace {
@@ -31,52 +32,18 @@ using json = nlohmann::json;
 #error "CONCLAVE_CLI_PATH must name the conclave binary"
 #endif
 
-inline Status ToStatus(const Status& s) { return s; }
-template <typename T>
-Status ToStatus(const StatusOr<T>& s) {
-  return s.status();
-}
-#define AE_CONCAT_INNER_(a, b) a##b
-#define AE_CONCAT_(a, b) AE_CONCAT_INNER_(a, b)
-#define ASSERT_OK(expr)                                     \
-  do {                                                      \
-    const ::conclave::Status ae_status_ = ToStatus((expr)); \
-    ASSERT_TRUE(ae_status_.ok()) << ae_status_.ToString();  \
-  } while (0)
-#define ASSERT_OK_AND_ASSIGN_IMPL_(tmp, lhs, expr)   \
-  auto tmp = (expr);                                 \
-  ASSERT_TRUE(tmp.ok()) << ToStatus(tmp).ToString(); \
-  lhs = std::move(tmp).value()
-#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
-  ASSERT_OK_AND_ASSIGN_IMPL_(AE_CONCAT_(ae_statusor_, __LINE__), lhs, expr)
-
 constexpr char kEvilReason[] =
     "<script>alert(1)</script> and \x1b[2J a terminal reset";
 
-class AuditCliE2eTest : public ::testing::Test {
+class AuditCliE2eTest : public ConsortiumTest<AuditCliE2eTest> {
  protected:
-  static void SetUpTestSuite() {
-    StatusOr<std::unique_ptr<Consortium>> c = Consortium::Create();
-    if (!c.ok()) {
-      *setup_error_ = c.status().ToString();
-      return;
-    }
-    consortium_ = std::move(c).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete consortium_;
-    consortium_ = nullptr;
-  }
-
   void SetUp() override {
-    ASSERT_NE(consortium_, nullptr) << "ceremony failed: " << *setup_error_;
-    ASSERT_OK_AND_ASSIGN(op_, Operator::Create(*consortium_));
+    ConsortiumTest::SetUp();
+    if (HasFatalFailure()) return;
     ASSERT_OK_AND_ASSIGN(TempDir d, TempDir::Create("audit-cli-e2e"));
     work_.emplace(std::move(d));
   }
 
-  const Consortium& c() const { return *consortium_; }
-  Operator& op() { return *op_; }
   const fs::path& work() const { return work_->path(); }
   std::string Roster() const {
     return (c().dir() / "ceremony" / "consortium.roster").string();
@@ -127,16 +94,10 @@ class AuditCliE2eTest : public ::testing::Test {
     return *std::move(run);
   }
 
-  static Consortium* consortium_;
-  static std::string* setup_error_;
-  std::unique_ptr<Operator> op_;
   std::optional<TempDir> work_;
   uint64_t evil_index_ = 0;
   std::string evil_id_;
 };
-
-Consortium* AuditCliE2eTest::consortium_ = nullptr;
-std::string* AuditCliE2eTest::setup_error_ = new std::string;
 
 TEST_F(AuditCliE2eTest, HonestLogVerifiesListsShowsAndReports) {
   const QuorumRun run = Story();

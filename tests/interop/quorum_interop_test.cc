@@ -29,6 +29,7 @@
 #include "quorum/release.h"
 #include "tests/e2e/program.h"
 #include "tests/quorum_fixture.h"
+#include "tests/quorum_fixture_gtest.h"
 
 #ifndef CONCLAVE_NODE_PATH
 #define CONCLAVE_NODE_PATH ""
@@ -44,48 +45,6 @@ namespace fs = std::filesystem;
 
 // ~200 KiB: four 64 KiB STREAM chunks, the last one partial.
 constexpr size_t kPlaintextSize = 200 * 1024 + 17;
-
-inline Status ToStatus(const Status& s) { return s; }
-template <typename T>
-Status ToStatus(const StatusOr<T>& s) {
-  return s.status();
-}
-
-#define QI_CONCAT_INNER_(a, b) a##b
-#define QI_CONCAT_(a, b) QI_CONCAT_INNER_(a, b)
-#define ASSERT_OK(expr)                                     \
-  do {                                                      \
-    const ::conclave::Status qi_status_ = ToStatus((expr)); \
-    ASSERT_TRUE(qi_status_.ok()) << qi_status_.ToString();  \
-  } while (0)
-#define ASSERT_OK_AND_ASSIGN_IMPL_(tmp, lhs, expr)   \
-  auto tmp = (expr);                                 \
-  ASSERT_TRUE(tmp.ok()) << ToStatus(tmp).ToString(); \
-  lhs = std::move(tmp).value()
-#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
-  ASSERT_OK_AND_ASSIGN_IMPL_(QI_CONCAT_(qi_statusor_, __LINE__), lhs, expr)
-
-::testing::AssertionResult IsError(const Status& s, StatusCode code,
-                                   std::initializer_list<std::string> parts) {
-  if (s.ok()) return ::testing::AssertionFailure() << "unexpected OK";
-  if (s.code() != code) {
-    return ::testing::AssertionFailure()
-           << "code " << StatusCodeName(s.code()) << ", wanted "
-           << StatusCodeName(code) << ": " << s.message();
-  }
-  for (const std::string& part : parts) {
-    if (s.message().find(part) == std::string::npos) {
-      return ::testing::AssertionFailure()
-             << "message lacks \"" << part << "\": " << s.message();
-    }
-  }
-  return ::testing::AssertionSuccess();
-}
-template <typename T>
-::testing::AssertionResult IsError(const StatusOr<T>& s, StatusCode code,
-                                   std::initializer_list<std::string> parts) {
-  return IsError(s.status(), code, parts);
-}
 
 std::string Label(std::span<const uint32_t> orgs) {
   std::string s;

@@ -18,6 +18,7 @@
 #include "crypto/hash.h"
 #include "quorum/statements.h"
 #include "tests/quorum_fixture.h"
+#include "tests/quorum_fixture_gtest.h"
 
 namespace conclave::testing {
 namespace {
@@ -30,26 +31,6 @@ using cli::TimelineBuilder;
 using cli::TimelineEvent;
 using cli::TimelineOptions;
 using cli::TimelineProblem;
-
-inline Status ToStatus(const Status& s) { return s; }
-template <typename T>
-Status ToStatus(const StatusOr<T>& s) {
-  return s.status();
-}
-
-#define AT_CONCAT_INNER_(a, b) a##b
-#define AT_CONCAT_(a, b) AT_CONCAT_INNER_(a, b)
-#define ASSERT_OK(expr)                                     \
-  do {                                                      \
-    const ::conclave::Status at_status_ = ToStatus((expr)); \
-    ASSERT_TRUE(at_status_.ok()) << at_status_.ToString();  \
-  } while (0)
-#define ASSERT_OK_AND_ASSIGN_IMPL_(tmp, lhs, expr)   \
-  auto tmp = (expr);                                 \
-  ASSERT_TRUE(tmp.ok()) << ToStatus(tmp).ToString(); \
-  lhs = std::move(tmp).value()
-#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
-  ASSERT_OK_AND_ASSIGN_IMPL_(AT_CONCAT_(at_statusor_, __LINE__), lhs, expr)
 
 // The problems at `index`, as "kind: message".
 std::vector<const TimelineProblem*> ProblemsAt(const Timeline& t,
@@ -87,29 +68,8 @@ const cli::MemberActivity* FindMember(const Timeline& t, uint32_t org,
   return nullptr;
 }
 
-class AuditTimelineTest : public ::testing::Test {
+class AuditTimelineTest : public ConsortiumTest<AuditTimelineTest> {
  protected:
-  static void SetUpTestSuite() {
-    StatusOr<std::unique_ptr<Consortium>> c = Consortium::Create();
-    if (!c.ok()) {
-      *setup_error_ = c.status().ToString();
-      return;
-    }
-    consortium_ = std::move(c).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete consortium_;
-    consortium_ = nullptr;
-  }
-
-  void SetUp() override {
-    ASSERT_NE(consortium_, nullptr) << "ceremony failed: " << *setup_error_;
-    ASSERT_OK_AND_ASSIGN(op_, Operator::Create(*consortium_));
-  }
-
-  const Consortium& c() const { return *consortium_; }
-  Operator& op() { return *op_; }
-
   // Every committed leaf of the operator's log.
   std::vector<Bytes> Leaves() const {
     std::vector<Bytes> out;
@@ -139,14 +99,7 @@ class AuditTimelineTest : public ::testing::Test {
     EXPECT_TRUE(op_->AppendSubmission(*s).ok());
     return *std::move(s);
   }
-
-  static Consortium* consortium_;
-  static std::string* setup_error_;
-  std::unique_ptr<Operator> op_;
 };
-
-Consortium* AuditTimelineTest::consortium_ = nullptr;
-std::string* AuditTimelineTest::setup_error_ = new std::string;
 
 TEST(AuditTimelineFormat, FormatUtcKnownAnswers) {
   EXPECT_EQ(cli::FormatUtc(0), "1970-01-01 00:00:00 UTC");

@@ -36,6 +36,7 @@
 #include "quorum/evidence.h"
 #include "quorum/statements.h"
 #include "tests/quorum_fixture.h"
+#include "tests/quorum_fixture_gtest.h"
 #include "witness/witness.h"
 
 // ThreadSanitizer: Debian's libcpp-httplib.so (the witnesses' HTTP servers
@@ -54,52 +55,10 @@ namespace fs = std::filesystem;
 using testing::Consortium;
 using testing::ConsortiumOptions;
 using testing::EditorRef;
+using testing::IsError;
 using testing::kFixtureNow;
 using testing::Submission;
 using testing::TempDir;
-
-inline Status ToStatus(const Status& s) { return s; }
-template <typename T>
-Status ToStatus(const StatusOr<T>& s) {
-  return s.status();
-}
-
-#define DS_CONCAT_INNER_(a, b) a##b
-#define DS_CONCAT_(a, b) DS_CONCAT_INNER_(a, b)
-#define ASSERT_OK(expr)                                     \
-  do {                                                      \
-    const ::conclave::Status ds_status_ = ToStatus((expr)); \
-    ASSERT_TRUE(ds_status_.ok()) << ds_status_.ToString();  \
-  } while (0)
-#define ASSERT_OK_AND_ASSIGN_IMPL_(tmp, lhs, expr)   \
-  auto tmp = (expr);                                 \
-  ASSERT_TRUE(tmp.ok()) << ToStatus(tmp).ToString(); \
-  lhs = std::move(tmp).value()
-#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
-  ASSERT_OK_AND_ASSIGN_IMPL_(DS_CONCAT_(ds_statusor_, __LINE__), lhs, expr)
-
-// The status has `code` and its message contains every one of `parts`.
-::testing::AssertionResult IsError(const Status& s, StatusCode code,
-                                   std::initializer_list<std::string> parts) {
-  if (s.ok()) return ::testing::AssertionFailure() << "unexpected OK";
-  if (s.code() != code) {
-    return ::testing::AssertionFailure()
-           << "code " << StatusCodeName(s.code()) << ", wanted "
-           << StatusCodeName(code) << ": " << s.message();
-  }
-  for (const std::string& part : parts) {
-    if (s.message().find(part) == std::string::npos) {
-      return ::testing::AssertionFailure()
-             << "message lacks \"" << part << "\": " << s.message();
-    }
-  }
-  return ::testing::AssertionSuccess();
-}
-template <typename T>
-::testing::AssertionResult IsError(const StatusOr<T>& s, StatusCode code,
-                                   std::initializer_list<std::string> parts) {
-  return IsError(s.status(), code, parts);
-}
 
 bool Contains(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;

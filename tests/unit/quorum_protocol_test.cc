@@ -30,59 +30,12 @@
 #include "quorum/statements.h"
 #include "sealed/sealed_file.h"
 #include "tests/quorum_fixture.h"
+#include "tests/quorum_fixture_gtest.h"
 
 namespace conclave::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-inline Status ToStatus(const Status& s) { return s; }
-template <typename T>
-Status ToStatus(const StatusOr<T>& s) {
-  return s.status();
-}
-
-#define QP_CONCAT_INNER_(a, b) a##b
-#define QP_CONCAT_(a, b) QP_CONCAT_INNER_(a, b)
-#define ASSERT_OK(expr)                                     \
-  do {                                                      \
-    const ::conclave::Status qp_status_ = ToStatus((expr)); \
-    ASSERT_TRUE(qp_status_.ok()) << qp_status_.ToString();  \
-  } while (0)
-#define EXPECT_OK(expr)                                     \
-  do {                                                      \
-    const ::conclave::Status qp_status_ = ToStatus((expr)); \
-    EXPECT_TRUE(qp_status_.ok()) << qp_status_.ToString();  \
-  } while (0)
-#define ASSERT_OK_AND_ASSIGN_IMPL_(tmp, lhs, expr)   \
-  auto tmp = (expr);                                 \
-  ASSERT_TRUE(tmp.ok()) << ToStatus(tmp).ToString(); \
-  lhs = std::move(tmp).value()
-#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
-  ASSERT_OK_AND_ASSIGN_IMPL_(QP_CONCAT_(qp_statusor_, __LINE__), lhs, expr)
-
-// The status has `code` and its message contains every one of `parts`.
-::testing::AssertionResult IsError(const Status& s, StatusCode code,
-                                   std::initializer_list<std::string> parts) {
-  if (s.ok()) return ::testing::AssertionFailure() << "unexpected OK";
-  if (s.code() != code) {
-    return ::testing::AssertionFailure()
-           << "code " << StatusCodeName(s.code()) << ", wanted "
-           << StatusCodeName(code) << ": " << s.message();
-  }
-  for (const std::string& part : parts) {
-    if (s.message().find(part) == std::string::npos) {
-      return ::testing::AssertionFailure()
-             << "message lacks \"" << part << "\": " << s.message();
-    }
-  }
-  return ::testing::AssertionSuccess();
-}
-template <typename T>
-::testing::AssertionResult IsError(const StatusOr<T>& s, StatusCode code,
-                                   std::initializer_list<std::string> parts) {
-  return IsError(s.status(), code, parts);
-}
 
 std::set<std::string> DirEntries(const fs::path& dir) {
   std::set<std::string> names;
@@ -100,30 +53,15 @@ std::string Label(std::span<const uint32_t> orgs) {
   return s;
 }
 
-class QuorumProtocolTest : public ::testing::Test {
+class QuorumProtocolTest : public ConsortiumTest<QuorumProtocolTest> {
  protected:
-  static void SetUpTestSuite() {
-    StatusOr<std::unique_ptr<Consortium>> c = Consortium::Create();
-    if (!c.ok()) {
-      *setup_error_ = c.status().ToString();
-      return;
-    }
-    consortium_ = std::move(c).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete consortium_;
-    consortium_ = nullptr;
-  }
-
   void SetUp() override {
-    ASSERT_NE(consortium_, nullptr) << "ceremony failed: " << *setup_error_;
-    ASSERT_OK_AND_ASSIGN(op_, Operator::Create(*consortium_));
+    ConsortiumTest::SetUp();
+    if (HasFatalFailure()) return;
     ASSERT_OK_AND_ASSIGN(TempDir work, TempDir::Create("quorum-protocol"));
     work_.emplace(std::move(work));
   }
 
-  const Consortium& c() const { return *consortium_; }
-  Operator& op() { return *op_; }
   const fs::path& work() const { return work_->path(); }
 
   // A fresh submission to the consortium.
@@ -144,14 +82,8 @@ class QuorumProtocolTest : public ::testing::Test {
     return a.ok() ? *std::move(a) : std::vector<v1::Approval>{};
   }
 
-  static Consortium* consortium_;
-  static std::string* setup_error_;
-  std::unique_ptr<Operator> op_;
   std::optional<TempDir> work_;
 };
-
-Consortium* QuorumProtocolTest::consortium_ = nullptr;
-std::string* QuorumProtocolTest::setup_error_ = new std::string;
 
 // The consortium itself is what the brief asks for.
 TEST_F(QuorumProtocolTest, CeremonyShape) {
