@@ -504,7 +504,10 @@ class Load {
         sent_statements_.insert(Sha256(AsBytes(approval.SerializeAsString())));
       }
       auto r = Post(conn, "PostApproval by " + Who(v),
-                    [&](ConclavedClient& c, v1::PostReply* reply) {
+                    // Explicit captures: clang 14 cannot capture structured
+                    // bindings by default.
+                    [&v = v, &approval = approval](ConclavedClient& c,
+                                                   v1::PostReply* reply) {
                       return c.PostApproval(v, approval, reply);
                     });
       if (!r) return;
@@ -668,7 +671,7 @@ class ConclavedCrashTest : public ::testing::Test {
       for (const auto& [e, v] : r.votes) {
         if (!v.acked_leaf) continue;
         const auto it =
-            std::find_if(votes->begin(), votes->end(), [&](const auto& h) {
+            std::find_if(votes->begin(), votes->end(), [&e = e](const auto& h) {
               return h.org_id == e.org_id && h.editor_index == e.editor_index;
             });
         ASSERT_NE(it, votes->end())
@@ -684,7 +687,7 @@ class ConclavedCrashTest : public ::testing::Test {
       for (const auto& [e, a] : r.approvals) {
         if (!a.acked_leaf) continue;
         const auto it = std::find_if(
-            approvals->begin(), approvals->end(), [&](const auto& h) {
+            approvals->begin(), approvals->end(), [&e = e](const auto& h) {
               return h.org_id == e.org_id && h.editor_index == e.editor_index;
             });
         ASSERT_NE(it, approvals->end()) << "acknowledged approval by " << Who(e)
