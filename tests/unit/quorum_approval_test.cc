@@ -796,7 +796,7 @@ TEST_F(CombineTest, NotEnoughListsWhatIsMissing) {
       Combine({Approve({1, 1}), Approve({1, 2}, bad_d), Approve({2, 1})});
   ASSERT_EQ(c.status().code(), StatusCode::kFailedPrecondition)
       << c.status().ToString();
-  const std::string& msg = c.status().message();
+  const std::string msg = c.status().message();
   EXPECT_NE(msg.find("organisation 1 (Org1): 1 of 2"), std::string::npos)
       << msg;
   EXPECT_NE(msg.find("organisation 2 (Org2): 1 of 1"), std::string::npos)
@@ -849,7 +849,7 @@ TEST_F(CombineTest, EveryKindOfBadApprovalIsRefused) {
   StatusOr<Combined> c = Combine(bad);
   ASSERT_EQ(c.status().code(), StatusCode::kFailedPrecondition);
   // One refusal per approval, by the right name.
-  const std::string& msg = c.status().message();
+  const std::string msg = c.status().message();
   for (const char* expect :
        {"an approval claiming to be from organisation 1 editor 1 (E11)",
         "\n  organisation 1 editor 2 (E12): ",
