@@ -26,9 +26,7 @@ inline std::string_view AsStringView(ByteSpan b) {
 }
 // A copy as std::string, for protobuf bytes fields (protobuf 3.21 setters
 // take std::string, not string_view).
-inline std::string AsString(ByteSpan b) {
-  return std::string(AsStringView(b));
-}
+inline std::string AsString(ByteSpan b) { return std::string(AsStringView(b)); }
 inline Bytes ToBytes(ByteSpan b) { return Bytes(b.begin(), b.end()); }
 inline Bytes ToBytes(std::string_view s) { return ToBytes(AsBytes(s)); }
 

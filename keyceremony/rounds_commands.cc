@@ -801,7 +801,8 @@ released without the audit log.
   StatusOr<v1::EditorIdentity> id =
       OpenIdentity(r["identity"].as<std::string>(), r);
   if (!id.ok()) return Fail(cmd, id.status());
-  StatusOr<quorum::EditorKeys> keys = quorum::EditorKeys::FromIdentity(*id, *roster);
+  StatusOr<quorum::EditorKeys> keys =
+      quorum::EditorKeys::FromIdentity(*id, *roster);
   CleanseMessage(&*id);
   if (!keys.ok()) return Fail(cmd, keys.status());
   const uint64_t now = NowUnix();
@@ -872,7 +873,8 @@ file opens only for the requester; carry it to them for `drill combine`.
   StatusOr<v1::EditorIdentity> id =
       OpenIdentity(r["identity"].as<std::string>(), r);
   if (!id.ok()) return Fail(cmd, id.status());
-  StatusOr<quorum::EditorKeys> keys = quorum::EditorKeys::FromIdentity(*id, *roster);
+  StatusOr<quorum::EditorKeys> keys =
+      quorum::EditorKeys::FromIdentity(*id, *roster);
   CleanseMessage(&*id);
   if (!keys.ok()) return Fail(cmd, keys.status());
   const std::string share_path = r["share"].as<std::string>();

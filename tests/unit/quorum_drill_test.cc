@@ -267,7 +267,8 @@ TEST_F(QuorumDrillTest, IdentityWithoutAnIndexIsFoundByItsKey) {
   ASSERT_NE(e, nullptr);
   v1::EditorIdentity id = e->identity();
   id.set_editor_index(0);
-  StatusOr<quorum::EditorKeys> keys = quorum::EditorKeys::FromIdentity(id, roster());
+  StatusOr<quorum::EditorKeys> keys =
+      quorum::EditorKeys::FromIdentity(id, roster());
   ASSERT_TRUE(keys.ok()) << keys.status().ToString();
   EXPECT_EQ(keys->org_id(), 2u);
   EXPECT_EQ(keys->editor_index(), 3u);
