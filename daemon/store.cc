@@ -512,18 +512,28 @@ StatusOr<std::vector<RequestRecord>> RecordReader::ListExpiredOpenRequests(
   return out;
 }
 
+// The rows of one editor-statement table, each made into its record type.
+template <typename Record, typename Make>
+Status CollectEditorRecords(Db& db, const EditorSql& sql,
+                            const Sha256Digest& request_id, Make make,
+                            std::vector<Record>* out) {
+  CONCLAVE_ASSIGN_OR_RETURN(auto rows, ListEditorRows(db, sql, request_id));
+  for (EditorRow& r : rows) out->push_back(make(r));
+  return OkStatus();
+}
+
 StatusOr<std::vector<VoteRecord>> RecordReader::ListVotes(
     const Sha256Digest& request_id) const {
   std::vector<VoteRecord> out;
-  CONCLAVE_RETURN_IF_ERROR(WithDb([&](Db& db) -> Status {
-    CONCLAVE_ASSIGN_OR_RETURN(auto rows,
-                              ListEditorRows(db, kVoteSql, request_id));
-    for (EditorRow& r : rows) {
-      out.push_back(VoteRecord{r.request_id, r.org_id, r.editor_index,
-                               r.decision, std::move(r.bytes), r.leaf_index,
-                               r.received_unix});
-    }
-    return OkStatus();
+  CONCLAVE_RETURN_IF_ERROR(WithDb([&](Db& db) {
+    return CollectEditorRecords(
+        db, kVoteSql, request_id,
+        [](EditorRow& r) {
+          return VoteRecord{r.request_id,   r.org_id,           r.editor_index,
+                            r.decision,     std::move(r.bytes), r.leaf_index,
+                            r.received_unix};
+        },
+        &out);
   }));
   return out;
 }
@@ -531,15 +541,15 @@ StatusOr<std::vector<VoteRecord>> RecordReader::ListVotes(
 StatusOr<std::vector<ApprovalRecord>> RecordReader::ListApprovals(
     const Sha256Digest& request_id) const {
   std::vector<ApprovalRecord> out;
-  CONCLAVE_RETURN_IF_ERROR(WithDb([&](Db& db) -> Status {
-    CONCLAVE_ASSIGN_OR_RETURN(auto rows,
-                              ListEditorRows(db, kApprovalSql, request_id));
-    for (EditorRow& r : rows) {
-      out.push_back(ApprovalRecord{r.request_id, r.org_id, r.editor_index,
-                                   std::move(r.bytes), r.leaf_index,
-                                   r.received_unix});
-    }
-    return OkStatus();
+  CONCLAVE_RETURN_IF_ERROR(WithDb([&](Db& db) {
+    return CollectEditorRecords(
+        db, kApprovalSql, request_id,
+        [](EditorRow& r) {
+          return ApprovalRecord{r.request_id,   r.org_id,
+                                r.editor_index, std::move(r.bytes),
+                                r.leaf_index,   r.received_unix};
+        },
+        &out);
   }));
   return out;
 }
@@ -547,15 +557,15 @@ StatusOr<std::vector<ApprovalRecord>> RecordReader::ListApprovals(
 StatusOr<std::vector<WithdrawalRecord>> RecordReader::ListWithdrawals(
     const Sha256Digest& request_id) const {
   std::vector<WithdrawalRecord> out;
-  CONCLAVE_RETURN_IF_ERROR(WithDb([&](Db& db) -> Status {
-    CONCLAVE_ASSIGN_OR_RETURN(auto rows,
-                              ListEditorRows(db, kWithdrawalSql, request_id));
-    for (EditorRow& r : rows) {
-      out.push_back(WithdrawalRecord{r.request_id, r.org_id, r.editor_index,
-                                     std::move(r.bytes), r.leaf_index,
-                                     r.received_unix});
-    }
-    return OkStatus();
+  CONCLAVE_RETURN_IF_ERROR(WithDb([&](Db& db) {
+    return CollectEditorRecords(
+        db, kWithdrawalSql, request_id,
+        [](EditorRow& r) {
+          return WithdrawalRecord{r.request_id,   r.org_id,
+                                  r.editor_index, std::move(r.bytes),
+                                  r.leaf_index,   r.received_unix};
+        },
+        &out);
   }));
   return out;
 }
