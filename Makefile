@@ -58,7 +58,7 @@ bench: build
 
 fuzz-build: deps
 	@cmake --preset fuzz >/dev/null
-	@cmake --build --preset fuzz -j $(JOBS)
+	@cmake --build --preset fuzz -j $(JOBS) --target fuzzers
 
 # Runs every libFuzzer target for FUZZ_SECONDS each, starting from the
 # checked-in seed corpus (new inputs go to build/fuzz/corpus, not the tree).
