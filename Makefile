@@ -5,7 +5,7 @@
 FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test test-asan test-tsan test-tsan-concurrency demo bench fuzz fuzz-build clean
+.PHONY: all deps build test test-asan test-tsan test-tsan-concurrency demo bench fuzz fuzz-build soak clean
 
 all: build
 
@@ -64,6 +64,26 @@ fuzz-build: deps
 # checked-in seed corpus (new inputs go to build/fuzz/corpus, not the tree).
 fuzz: fuzz-build
 	@scripts/run-fuzzers $(FUZZ_SECONDS)
+
+# Crash safety (not in CI; docs/performance.md): conclaved SIGKILLed
+# SOAK_KILLS times at random moments under concurrent submissions, requests,
+# votes, releases and approvals (tests/e2e/conclaved_crash_e2e_test.cc);
+# after every kill the data directory and then the restarted daemon must
+# hold every acknowledged operation and a log that verifies. Any loss fails
+# the test; the summary line says how much was checked.
+SOAK_KILLS ?= 500
+soak: SHELL := /bin/bash
+soak: build
+	@start=$$(date +%s); \
+	CONCLAVE_SOAK_KILLS=$(SOAK_KILLS) build/bin/conclaved_crash_e2e_test \
+	  --gtest_filter='*SigkillUnderLoad*' 2>&1 | tee build/soak.log; \
+	status=$${PIPESTATUS[0]}; end=$$(date +%s); \
+	kills=$$(grep -c '^kill [0-9]*:' build/soak.log); \
+	acked=$$(grep '^kill [0-9]*:' build/soak.log | tail -1 | \
+	  sed 's/^kill [0-9]*: \([0-9]*\) operations.*/\1/'); \
+	if [ $$status -eq 0 ]; then lost=0; else lost="UNKNOWN (the test FAILED)"; fi; \
+	echo "soak: $$kills kills, $${acked:-0} acknowledged operations (each one checked after every later kill), operations lost: $$lost, wall time $$((end - start)) s ($$(awk "BEGIN{printf \"%.1f\", ($$end-$$start)/($$kills>0?$$kills:1)}") s per kill)"; \
+	exit $$status
 
 clean:
 	rm -rf build

@@ -61,6 +61,7 @@ StatusOr<v1::PostReply> ReleaseAndPost(DaemonClient& client,
   in.releaser = editor.keys.get();
   in.share = &editor.share_message();
   in.evidence = &evidence;
+  in.chain = client.chain();
   in.now_unix = online::NowUnix();
   CONCLAVE_ASSIGN_OR_RETURN(quorum::Release release,
                             quorum::ReleasePartial(in));

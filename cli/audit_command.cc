@@ -22,6 +22,8 @@
 #include "cli/online_common.h"
 #include "keyceremony/roster.h"
 #include "keyceremony/roster_members.h"
+#include "quorum/evidence.h"
+#include "quorum/statements.h"
 
 namespace conclave::cli {
 
@@ -318,6 +320,32 @@ struct OfflineOutcome {
   int exit_code = kExitOk;
 };
 
+// The roster in force at the end of the export in `dir` (its last `roster`
+// leaf; the chain of its roster leaves must verify and hold `given`), or
+// nullopt when the export holds no roster leaf.
+StatusOr<std::optional<keyceremony::VerifiedRoster>> InForceRosterOfExport(
+    const std::string& dir, const keyceremony::VerifiedRoster& given) {
+  std::vector<std::string> rosters;
+  std::vector<uint64_t> indices;
+  uint64_t index = 0;
+  CONCLAVE_RETURN_IF_ERROR(audit::ReadExportLeaves(
+      std::filesystem::path(dir) / audit::kExportLeavesFile,
+      [&](ByteSpan bytes) -> Status {
+        StatusOr<v1::LogLeaf> leaf = quorum::ParseLogLeaf(bytes);
+        if (leaf.ok() && leaf->entry_case() == v1::LogLeaf::kRoster) {
+          rosters.push_back(leaf->roster().roster());
+          indices.push_back(index);
+        }
+        ++index;
+        return OkStatus();
+      }));
+  if (rosters.empty()) return std::optional<keyceremony::VerifiedRoster>();
+  CONCLAVE_ASSIGN_OR_RETURN(
+      quorum::IndexedRosterChain chain,
+      quorum::IndexedRosterChain::VerifyHolding(rosters, indices, given));
+  return std::optional<keyceremony::VerifiedRoster>(chain.latest());
+}
+
 OfflineOutcome VerifyOffline(const std::string& cmd,
                              const AuditVerifyArgs& args) {
   OfflineOutcome out;
@@ -345,7 +373,32 @@ OfflineOutcome VerifyOffline(const std::string& cmd,
       out.exit_code = ExitCodeFor(roster.status());
       return out;
     }
-    const v1::RosterBody& body = roster->body;
+    // The checkpoint of an export of N leaves settles under the roster in
+    // force at N (brief §9): the last `roster` leaf of the export, whose
+    // chain from epoch 1 must verify and hold the roster given. The leaves
+    // read here are proven by the tree check that follows.
+    StatusOr<std::optional<keyceremony::VerifiedRoster>> in_force =
+        InForceRosterOfExport(args.dir, *roster);
+    if (!in_force.ok()) {
+      const std::string msg = UserMessage(in_force.status());
+      const audit::ExportProblem p = audit::ExportProblemOf(in_force.status());
+      if (args.json) {
+        json j;
+        j["ok"] = false;
+        j["dir"] = args.dir;
+        j["problem"] = p == audit::ExportProblem::kMalformed
+                           ? std::string("roster-chain")
+                           : std::string(audit::ExportProblemName(p));
+        j["message"] = msg;
+        std::printf("%s\n", Dump(j).c_str());
+      }
+      std::fprintf(stderr, "conclave audit %s: roster chain: %s\n", cmd.c_str(),
+                   msg.c_str());
+      out.exit_code = p == audit::ExportProblem::kIo ? kExitIo : kExitBadInput;
+      return out;
+    }
+    const v1::RosterBody& body =
+        in_force->has_value() ? (*in_force)->body : roster->body;
     opts.log_vkey = body.log_vkey();
     opts.witnesses.clear();
     for (const keyceremony::RosterWitness& w :

@@ -9,6 +9,7 @@
 #include "audit/merkle.h"
 #include "audit/note.h"
 #include "crypto/hash.h"
+#include "keyceremony/reshare.h"
 #include "keyceremony/roster_members.h"
 #include "quorum/canonical.h"
 #include "quorum/statements.h"
@@ -35,6 +36,8 @@ std::string_view LeafKindName(LeafKind kind) {
       return "roster";
     case LeafKind::kDaemonStarted:
       return "daemon-started";
+    case LeafKind::kReply:
+      return "reply";
   }
   return "unreadable";
 }
@@ -511,6 +514,35 @@ struct TimelineBuilder::State {
     }
   }
 
+  // An editor's reply to an anonymous contact (daemon/contact.h, DST
+  // conclave/v1/editor-reply): the leaf names the submission and the
+  // ciphertext's hash, never the text.
+  void OnReply(TimelineEvent& e, const v1::SignedStatement& st) {
+    if (!CheckSignature(e, "conclave/v1/editor-reply", st)) {
+      e.summary = "reply claimed by " + e.editor + ": signature BAD";
+      return;
+    }
+    StatusOr<v1::ReplyBody> body =
+        quorum::ParseCanonical<v1::ReplyBody>(st.signed_(), "reply");
+    if (!body.ok()) {
+      Problem(e, kProblemInvalidStatement, body.status().message());
+      e.summary = "reply by " + e.editor + ": malformed";
+      return;
+    }
+    if (body->org_id() != st.org_id() ||
+        body->editor_index() != st.editor_index()) {
+      Problem(e, kProblemInvalidStatement,
+              "the reply's body names another editor than its signer");
+    }
+    e.summary = "reply by " + e.editor + " to the contact of submission " +
+                body->submission_id();
+    Detail(e, "submission", body->submission_id());
+    Detail(e, "ciphertext SHA-256", Hex(body->ciphertext_hash()));
+    Detail(e, "epoch", Str(body->epoch()));
+    Detail(e, "created", FormatUtc(body->created_unix()));
+    Touch(Member(st.org_id(), st.editor_index()), e.time_unix);
+  }
+
   void OnWithdrawal(TimelineEvent& e, const v1::SignedStatement& st) {
     if (!CheckSignature(e, quorum::kWithdrawalDst, st)) {
       e.summary = "withdrawal claimed by " + e.editor + ": signature BAD";
@@ -601,6 +633,29 @@ struct TimelineBuilder::State {
     Detail(e, "roster checks",
            "pass (every editor's signature, every key and share relation)");
     Detail(e, "is the roster you gave", pinned_one ? "yes" : "no");
+    // Issue 9: the next epoch must be the successor of the roster in force
+    // (previous fingerprint, dealers' signatures, the same key).
+    const bool successor =
+        in_force != nullptr && v->body.epoch() == in_force->body.epoch() + 1;
+    if (successor) {
+      v1::Roster envelope;
+      Status chained =
+          envelope.ParseFromString(r.roster())
+              ? keyceremony::VerifyRosterSuccessor(*in_force, envelope).status()
+              : InvalidArgumentError("the roster does not parse");
+      if (!chained.ok()) {
+        Detail(e, "chain", "FAILED: " + chained.message());
+        Problem(e, kProblemBadRoster,
+                "roster epoch " + Str(v->body.epoch()) +
+                    " is not a valid successor of epoch " +
+                    Str(in_force->body.epoch()) + ": " + chained.message());
+      } else {
+        Detail(e, "chain",
+               "pass (successor of epoch " + Str(in_force->body.epoch()) +
+                   ": previous fingerprint, dealers' and editors' "
+                   "signatures, the same key)");
+      }
+    }
     if (pinned_one) {
       in_force = &pinned;
       return;
@@ -614,9 +669,12 @@ struct TimelineBuilder::State {
     out.notes.push_back(
         "leaf " + Str(e.index) + " moves to roster epoch " +
         Str(v->body.epoch()) + " (fingerprint " + fp +
-        "): the statements after it are checked against that roster, whose "
-        "own signatures verify; its chain from your roster (epoch " +
-        Str(pinned.body.epoch()) + ") is not checked here");
+        "): the statements after it are checked against that roster" +
+        (successor ? std::string(", checked as the successor of the one "
+                                 "before it")
+                   : std::string(", whose own signatures verify; it does not "
+                                 "follow the roster in force directly, so "
+                                 "its chain is not checked here")));
     log_rosters.push_back(
         std::make_unique<keyceremony::VerifiedRoster>(std::move(v).value()));
     in_force = log_rosters.back().get();
@@ -666,6 +724,10 @@ struct TimelineBuilder::State {
         e.summary =
             "daemon started (" + parsed->daemon_started().version() + ")";
         Detail(e, "version", parsed->daemon_started().version());
+        break;
+      case v1::LogLeaf::kReply:
+        e.kind = LeafKind::kReply;
+        OnReply(e, parsed->reply());
         break;
       case v1::LogLeaf::ENTRY_NOT_SET:
         e.kind = LeafKind::kUnreadable;

@@ -48,6 +48,7 @@ enum class LeafKind {
   kExpiry,
   kRoster,
   kDaemonStarted,
+  kReply,  // an editor's reply to an anonymous contact (issue 8)
 };
 // "submission", "request", ..., "daemon-started", "unreadable".
 std::string_view LeafKindName(LeafKind kind);

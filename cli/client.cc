@@ -11,6 +11,8 @@
 #include <cstring>
 #include <thread>
 
+#include "audit/checkpoint.h"
+#include "audit/note.h"
 #include "base/file_util.h"
 #include "conclave/v1/daemon.grpc.pb.h"
 #include "crypto/hash.h"
@@ -299,6 +301,35 @@ StatusOr<v1::RosterChain> DaemonClient::GetRosters() {
   return chain;
 }
 
+StatusOr<quorum::IndexedRosterChain> DaemonClient::GetVerifiedChain() {
+  CONCLAVE_RETURN_IF_ERROR(RequireEditor());
+  CONCLAVE_ASSIGN_OR_RETURN(v1::RosterChain served, GetRosters());
+  const std::vector<std::string> rosters(served.rosters().begin(),
+                                         served.rosters().end());
+  const std::vector<uint64_t> indices(served.leaf_indices().begin(),
+                                      served.leaf_indices().end());
+  StatusOr<quorum::IndexedRosterChain> chain =
+      quorum::IndexedRosterChain::VerifyHolding(rosters, indices, *roster_);
+  if (!chain.ok()) {
+    return chain.status().Annotate("the daemon's roster chain");
+  }
+  chain_ = *chain;
+  return chain;
+}
+
+namespace {
+
+// The size a checkpoint note claims, read before any signature is checked:
+// it only chooses the roster whose keys then verify the whole note.
+StatusOr<uint64_t> ClaimedSize(std::string_view note_text) {
+  CONCLAVE_ASSIGN_OR_RETURN(audit::Note note, audit::ParseNote(note_text));
+  CONCLAVE_ASSIGN_OR_RETURN(audit::Checkpoint cp,
+                            audit::ParseCheckpoint(note.text));
+  return cp.size;
+}
+
+}  // namespace
+
 StatusOr<VerifiedContact> DaemonClient::Contact() {
   CONCLAVE_RETURN_IF_ERROR(RequireEditor());
   const std::string& origin = log_keys_->origin;
@@ -369,15 +400,30 @@ StatusOr<VerifiedContact> DaemonClient::Contact() {
     last_contact_ = contact;
     return contact;
   }
+  // The chain after the checkpoint: it then holds every roster leaf below
+  // the checkpoint's size (the daemon logs a roster leaf and extends its
+  // chain in one step), and the roster in force there settles it.
+  CONCLAVE_RETURN_IF_ERROR(GetVerifiedChain().status());
+  StatusOr<uint64_t> claimed = ClaimedSize(reply->checkpoint());
+  if (!claimed.ok()) {
+    return claimed.status().Annotate("the daemon's checkpoint");
+  }
+  CONCLAVE_ASSIGN_OR_RETURN(
+      quorum::RosterLogKeys in_force,
+      quorum::LogKeysFromRoster(chain_->InForceAt(*claimed)));
+  if (in_force.origin != origin) {
+    return InvalidArgumentError(
+        "the daemon's roster chain names another log (" + in_force.origin +
+        ") than your roster (" + origin + ")");
+  }
   StatusOr<audit::CosignedCheckpoint> cosigned =
       audit::VerifyCosignedCheckpoint(reply->checkpoint(), origin,
-                                      *log_keys_->log_key,
-                                      log_keys_->witnesses);
+                                      *in_force.log_key, in_force.witnesses);
   if (!cosigned.ok()) {
     return cosigned.status().Annotate("the daemon's checkpoint");
   }
   StatusOr<audit::SettledCheckpoint> settled =
-      audit::Settle(*cosigned, {}, log_keys_->witnesses);
+      audit::Settle(*cosigned, {}, in_force.witnesses);
   if (!settled.ok()) {
     return Status(settled.status().code(),
                   "the daemon served a checkpoint as settled that is not: " +
@@ -460,7 +506,7 @@ StatusOr<VerifiedEvidence> DaemonClient::GetVerifiedEvidence(
   for (int attempt = 0; attempt < 4; ++attempt) {
     CONCLAVE_ASSIGN_OR_RETURN(v1::LogEvidence evidence, GetEvidence(id));
     StatusOr<quorum::VerifiedLogView> view =
-        quorum::VerifyLogEvidence(evidence, *roster_);
+        quorum::VerifyLogEvidence(evidence, *roster_, chain());
     if (!view.ok()) {
       return view.status().Annotate("the daemon's log evidence for request " +
                                     quorum::RequestIdHex(id));
@@ -561,6 +607,23 @@ StatusOr<v1::PostReply> DaemonClient::PostWithdrawal(
     const v1::SignedStatement& w) {
   CONCLAVE_RETURN_IF_ERROR(EnsureContact().status());
   return CONCLAVE_CLIENT_CALL(v1::PostReply, PostWithdrawal)(w);
+}
+
+StatusOr<v1::PostReply> DaemonClient::PostReply(const v1::ReplyPost& reply) {
+  CONCLAVE_RETURN_IF_ERROR(EnsureContact().status());
+  return CONCLAVE_CLIENT_CALL(v1::PostReply, PostReply)(reply);
+}
+
+StatusOr<v1::MessageThreads> DaemonClient::ListMessages(
+    const v1::MessagesQuery& query) {
+  CONCLAVE_RETURN_IF_ERROR(EnsureContact().status());
+  return CONCLAVE_CLIENT_CALL(v1::MessageThreads, ListMessages)(query);
+}
+
+StatusOr<v1::RosterPushReply> DaemonClient::PushRoster(
+    const v1::RosterPush& push) {
+  CONCLAVE_RETURN_IF_ERROR(EnsureContact().status());
+  return CONCLAVE_CLIENT_CALL(v1::RosterPushReply, PushRoster)(push);
 }
 
 StatusOr<std::vector<v1::SubmissionInfo>> DaemonClient::ListSubmissions() {

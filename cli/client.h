@@ -6,9 +6,11 @@
 // The daemon is not trusted. On every contact an editor's client fetches the
 // latest settled checkpoint with a consistency proof from the checkpoint it
 // kept (audit::ClientState), verifies the log's signature and the witnesses'
-// cosignatures against the roster, requires it to be settled (witnesses of
-// W = ⌈(m + t)/2⌉ organisations), checks it extends the kept one and only
-// then moves the kept one forward. Two signed checkpoints that the log
+// cosignatures against the roster in force at the checkpoint's size (from
+// the daemon's roster chain, verified and required to hold the client's
+// roster; brief §9), requires it to be settled (witnesses of
+// W = ⌈(m + t)/2⌉ of its organisations), checks it extends the kept one and
+// only then moves the kept one forward. Two signed checkpoints that the log
 // cannot show consistent are kept as portable fork evidence, and every
 // later contact with that log is refused (ABORTED) until the consortium
 // resolves it.
@@ -168,6 +170,11 @@ class DaemonClient {
   StatusOr<v1::PostReply> PostVote(const v1::SignedStatement& vote);
   StatusOr<v1::PostReply> PostApproval(const v1::Approval& approval);
   StatusOr<v1::PostReply> PostWithdrawal(const v1::SignedStatement& w);
+  // Anonymous contact (issue 8): an editor's reply, the message threads.
+  StatusOr<v1::PostReply> PostReply(const v1::ReplyPost& reply);
+  StatusOr<v1::MessageThreads> ListMessages(const v1::MessagesQuery& query);
+  // A new roster epoch (issue 9); the caller signs with the current roster.
+  StatusOr<v1::RosterPushReply> PushRoster(const v1::RosterPush& push);
   // Every submission / request, in log order (all pages).
   StatusOr<std::vector<v1::SubmissionInfo>> ListSubmissions();
   StatusOr<std::vector<v1::RequestInfo>> ListRequests();
@@ -181,6 +188,16 @@ class DaemonClient {
   // Only the age header of a stored submission (the download stops once
   // the MAC line has arrived).
   StatusOr<Bytes> GetSubmissionHeader(const std::string& submission_id);
+
+  // The daemon's roster chain as verified at the latest contact
+  // (GetRosters, keyceremony::VerifyRosterChain, holding roster()); nullptr
+  // before the first contact. Checkpoints are settled under its roster in
+  // force at their size (brief §9).
+  const quorum::IndexedRosterChain* chain() const {
+    return chain_ ? &*chain_ : nullptr;
+  }
+  // GetRosters, verified as for a contact (and kept as chain()).
+  StatusOr<quorum::IndexedRosterChain> GetVerifiedChain();
 
   // The roster, log keys and state this client checks against.
   const keyceremony::VerifiedRoster& roster() const { return *roster_; }
@@ -204,6 +221,7 @@ class DaemonClient {
   std::filesystem::path state_dir_;
   std::unique_ptr<audit::ClientState> state_;
   std::optional<VerifiedContact> last_contact_;
+  std::optional<quorum::IndexedRosterChain> chain_;
 };
 
 }  // namespace conclave::cli

@@ -9,6 +9,7 @@
 #include "cli/exit_codes.h"
 #include "cli/inspect_command.h"
 #include "cli/online_commands.h"
+#include "cli/roster_commands.h"
 
 namespace {
 
@@ -33,6 +34,8 @@ Commands:
             checkpoint, witness cosignatures, settled rule, pinned state)
   submit    send a submission to the daemon (anonymous; prints its id last)
   submissions  list the submissions the daemon holds
+  messages     the anonymous contacts' threads (follow-ups, replies)
+  reply        answer a whistleblower who kept a receipt
   request   ask for a submission to be decrypted (prints the request id
             last); `request export` writes a bundle for an air-gapped editor
   requests  list every request with its state and vote progress
@@ -42,6 +45,8 @@ Commands:
   withdraw  withdraw your own request
   decrypt   the requester: combine the approvals and decrypt
   approval upload  upload approvals made on an air-gapped machine
+  roster push  send the next roster epoch (membership change) to the daemon
+  roster show  the daemon's roster chain, verified: epochs, fingerprints
 
 The daemon is --server ADDR, before or after the command (or
 $CONCLAVE_SERVER); without --tls-ca only loopback or unix:PATH.
@@ -102,6 +107,8 @@ int main(int argc_in, char** argv_in) {
   if (cmd == "audit") return AuditMain(argc - 1, argv + 1);
   if (cmd == "submit") return SubmitMain(argc - 1, argv + 1);
   if (cmd == "submissions") return SubmissionsMain(argc - 1, argv + 1);
+  if (cmd == "reply") return ReplyMain(argc - 1, argv + 1);
+  if (cmd == "messages") return MessagesMain(argc - 1, argv + 1);
   if (cmd == "request") {
     if (sub == "export") return RequestExportMain(argc - 2, argv + 2);
     return RequestMain(argc - 1, argv + 1);
@@ -111,6 +118,15 @@ int main(int argc_in, char** argv_in) {
   if (cmd == "release") return ReleaseMain(argc - 1, argv + 1);
   if (cmd == "withdraw") return WithdrawMain(argc - 1, argv + 1);
   if (cmd == "decrypt") return DecryptMain(argc - 1, argv + 1);
+  if (cmd == "roster") {
+    if (sub == "push") return RosterPushMain(argc - 2, argv + 2);
+    if (sub == "show") return RosterShowMain(argc - 2, argv + 2);
+    std::fputs(
+        "conclave: 'roster' needs the subcommand 'push' or 'show' (see "
+        "conclave --help)\n",
+        stderr);
+    return kExitUsage;
+  }
   if (cmd == "approval") {
     if (sub == "upload") return ApprovalUploadMain(argc - 2, argv + 2);
     std::fputs(

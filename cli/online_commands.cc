@@ -340,6 +340,37 @@ int RunRequest(const CommonArgs& args, const std::string& submission_id,
   if (!client.ok()) return online::Fail(name, client.status());
   StatusOr<Bytes> header = (*client)->GetSubmissionHeader(submission_id);
   if (!header.ok()) return online::Fail(name, header.status());
+  // After a rekey, a submission to an older key is requested under that
+  // key's last roster (docs/protocol.md "Rekey"), taken from the verified
+  // roster chain by the submission's leaf: the key in force there.
+  {
+    StatusOr<quorum::IndexedRosterChain> chain = (*client)->GetVerifiedChain();
+    if (!chain.ok()) return online::Fail(name, chain.status());
+    StatusOr<std::vector<v1::SubmissionInfo>> subs =
+        (*client)->ListSubmissions();
+    if (!subs.ok()) return online::Fail(name, subs.status());
+    const keyceremony::VerifiedRoster* key_roster = nullptr;
+    for (const v1::SubmissionInfo& s : *subs) {
+      if (s.submission_id() != submission_id) continue;
+      key_roster =
+          chain->KeyFinal(chain->InForceAt(s.leaf_index() + 1).body.epoch());
+    }
+    if (key_roster != nullptr &&
+        key_roster->fingerprint != editor->roster.fingerprint) {
+      StatusOr<online::Editor> under =
+          online::EditorUnder(*editor, *key_roster);
+      if (!under.ok()) return online::Fail(name, under.status());
+      online::Note(name, "submission " + submission_id +
+                             " is to the consortium key of roster epoch " +
+                             std::to_string(key_roster->body.epoch()) +
+                             " (the last epoch of that key): requesting "
+                             "under that roster");
+      client->reset();
+      *editor = std::move(under).value();
+      client = online::ConnectEditor(args, *editor);
+      if (!client.ok()) return online::Fail(name, client.status());
+    }
+  }
   quorum::RequestOptions options;
   options.reason = reason;
   options.lifetime_seconds = lifetime_seconds.value_or(0);

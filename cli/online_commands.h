@@ -47,6 +47,9 @@ int ReleaseMain(int argc, char** argv);  // online, or --bundle offline
 int WithdrawMain(int argc, char** argv);
 int DecryptMain(int argc, char** argv);
 int ApprovalUploadMain(int argc, char** argv);  // "approval upload"
+// Anonymous contact (issue 8; cli/contact_commands.cc).
+int ReplyMain(int argc, char** argv);
+int MessagesMain(int argc, char** argv);
 
 // The usage lines of the online commands, for conclave --help.
 const char* OnlineUsage();

@@ -156,6 +156,7 @@ StatusOr<Editor> LoadEditor(const CommonArgs& args, bool need_share) {
         id->message().editor_identity(), e.roster);
     if (!keys.ok()) return keys.status().Annotate("identity " + *args.identity);
     e.keys = std::make_unique<quorum::EditorKeys>(std::move(keys).value());
+    e.identity.emplace(std::move(id).value());
   }
   if (!args.share) return e;
 
@@ -186,6 +187,18 @@ StatusOr<Editor> LoadEditor(const CommonArgs& args, bool need_share) {
     return InvalidArgumentError(*args.share + " is not an editor share");
   }
   const v1::EditorShare& s = share->message().editor_share();
+  // Issue 9: after a membership change the old share is useless (and must
+  // be destroyed); say so before anything else is done with it.
+  if (s.epoch() != e.roster.body.epoch()) {
+    return FailedPreconditionError(
+        "share " + *args.share + " is from roster epoch " +
+        std::to_string(s.epoch()) + " but the consortium's roster (" +
+        *args.roster + ") is at epoch " +
+        std::to_string(e.roster.body.epoch()) +
+        ": you need your new share from the epoch " +
+        std::to_string(e.roster.body.epoch()) +
+        " ceremony (and the old share must be destroyed)");
+  }
   CONCLAVE_RETURN_IF_ERROR(keyceremony::CheckEditorShare(s, e.roster)
                                .Annotate("share " + *args.share));
   if (s.org_id() != e.keys->org_id() ||
@@ -198,6 +211,21 @@ StatusOr<Editor> LoadEditor(const CommonArgs& args, bool need_share) {
                             e.keys->editor_index()));
   }
   e.share.emplace(std::move(share).value());
+  return e;
+}
+
+StatusOr<Editor> EditorUnder(const Editor& editor,
+                             const keyceremony::VerifiedRoster& roster) {
+  if (!editor.identity.has_value()) {
+    return InternalError("the editor's identity was not kept");
+  }
+  Editor e;
+  e.roster = roster;
+  CONCLAVE_ASSIGN_OR_RETURN(
+      quorum::EditorKeys keys,
+      quorum::EditorKeys::FromIdentity(
+          editor.identity->message().editor_identity(), e.roster));
+  e.keys = std::make_unique<quorum::EditorKeys>(std::move(keys));
   return e;
 }
 
@@ -402,9 +430,12 @@ VoteTally TallyEvidence(const keyceremony::VerifiedRoster& roster,
       case v1::LogLeaf::kRoster: {
         v1::Roster next;
         v1::RosterBody body;
+        // Only the next epoch closes it (docs/protocol.md "Rekey"): later
+        // ones follow an old-key request only after a REKEY.
         if (next.ParseFromString(leaf->roster().roster()) &&
             body.ParseFromString(next.signed_()) &&
-            body.epoch() != request.body.epoch()) {
+            body.epoch() != request.body.epoch() &&
+            body.epoch() <= request.body.epoch() + 1) {
           out.closed = "the consortium moved to roster epoch " +
                        std::to_string(body.epoch()) + " after request " + qid;
         }

@@ -74,6 +74,9 @@ struct Editor {
   keyceremony::VerifiedRoster roster;
   std::unique_ptr<quorum::EditorKeys> keys;
   std::optional<OpenedSecret> share;  // holds a v1::EditorShare
+  // The identity (v1::EditorIdentity), kept to act under another roster of
+  // the chain (an old-key submission after a rekey; EditorUnder).
+  std::optional<OpenedSecret> identity;
   const v1::EditorShare& share_message() const {
     return share->message().editor_share();
   }
@@ -84,6 +87,12 @@ struct Editor {
 // --share-passphrase-file if given, else the identity's (and, at a
 // terminal, a prompt if that one does not open it).
 StatusOr<Editor> LoadEditor(const CommonArgs& args, bool need_share);
+
+// The same editor under `roster` (another roster of the verified chain,
+// e.g. the last roster of a retired key; docs/protocol.md "Rekey"): keys
+// re-derived from the kept identity; no share.
+StatusOr<Editor> EditorUnder(const Editor& editor,
+                             const keyceremony::VerifiedRoster& roster);
 
 // Connects as the editor (state: --state or the default directory).
 StatusOr<std::unique_ptr<DaemonClient>> ConnectEditor(const CommonArgs& args,

@@ -39,6 +39,11 @@ StatusOr<std::unique_ptr<Checkpointer>> Checkpointer::Create(
 
 Checkpointer::~Checkpointer() { Stop(); }
 
+Settlement Checkpointer::SettlementAt(uint64_t size) const {
+  if (options_.settlement_at) return options_.settlement_at(size);
+  return Settlement{options_.keys, options_.witnesses};
+}
+
 void Checkpointer::LoadSaved() {
   const fs::path& path = options_.settled_file;
   std::error_code ec;
@@ -50,9 +55,19 @@ void Checkpointer::LoadSaved() {
     LogLine("saved settled checkpoint unreadable; waiting for a new one");
     return;
   }
-  const quorum::RosterLogKeys& keys = *options_.keys;
-  auto cosigned = audit::VerifyCosignedCheckpoint(
-      note, keys.origin, *keys.log_key, keys.witnesses);
+  // The log key is the same in every epoch: verify the log's signature to
+  // learn the size, then settle under the roster in force at that size.
+  auto cosigned = audit::VerifyCosignedCheckpoint(note, options_.keys->origin,
+                                                  *options_.keys->log_key,
+                                                  options_.keys->witnesses);
+  const quorum::RosterLogKeys* in_force =
+      cosigned.ok() ? SettlementAt(cosigned->checkpoint.size).keys : nullptr;
+  if (in_force != nullptr && in_force != options_.keys) {
+    cosigned = audit::VerifyCosignedCheckpoint(
+        note, in_force->origin, *in_force->log_key, in_force->witnesses);
+  }
+  const quorum::RosterLogKeys& keys =
+      in_force != nullptr ? *in_force : *options_.keys;
   Status bad;
   if (!cosigned.ok()) {
     bad = cosigned.status();
@@ -86,11 +101,13 @@ void Checkpointer::Start() {
   if (started_ || stopping_) return;
   started_ = true;
   dirty_ = true;
-  if (options_.witnesses == nullptr) {
+  WitnessClient* witnesses =
+      SettlementAt(options_.store->LogSize() + 1).witnesses;
+  if (witnesses == nullptr) {
     LogLine(
         "no witnesses configured (--witness ORG=URL): no checkpoint will "
         "settle and no release can happen");
-  } else if (Status s = options_.witnesses->CheckCanSettle(); !s.ok()) {
+  } else if (Status s = witnesses->CheckCanSettle(); !s.ok()) {
     LogLine("too few witnesses configured: " + s.message());
   }
   thread_ = std::thread([this] { Run(); });
@@ -124,7 +141,7 @@ bool Checkpointer::WaitSettled(uint64_t size,
 
 std::string Checkpointer::ReasonLocked(uint64_t committed) const {
   if (settled_size_ >= committed) return "";
-  if (options_.witnesses == nullptr) {
+  if (SettlementAt(committed).witnesses == nullptr) {
     return "no witnesses are configured (conclaved --witness ORG=URL): no "
            "checkpoint can settle";
   }
@@ -193,7 +210,8 @@ void Checkpointer::Run() {
 }
 
 bool Checkpointer::Round(uint64_t size) {
-  if (options_.witnesses == nullptr) {
+  WitnessClient* witnesses = SettlementAt(size).witnesses;
+  if (witnesses == nullptr) {
     std::lock_guard<std::mutex> lock(mu_);
     last_round_size_ = size;
     last_reason_ = "no witnesses are configured";
@@ -220,7 +238,7 @@ bool Checkpointer::Round(uint64_t size) {
     std::lock_guard<std::mutex> lock(mu_);
     in_flight_size_ = size;
   }
-  auto result = options_.witnesses->Cosign(
+  auto result = witnesses->Cosign(
       *note, size, [this](uint64_t old_size, uint64_t new_size) {
         return audit::ConsistencyProof(view_, old_size, new_size);
       });

@@ -38,6 +38,13 @@ namespace conclave::daemon {
 
 inline constexpr char kSettledCheckpointFile[] = "settled-checkpoint";
 
+// What settles a checkpoint: the roster's log keys and the witness client
+// of its organisations (nullptr: none configured, nothing settles).
+struct Settlement {
+  const quorum::RosterLogKeys* keys = nullptr;
+  WitnessClient* witnesses = nullptr;
+};
+
 struct CheckpointerOptions {
   Store* store = nullptr;
   // The log key's note signer; its name is the origin.
@@ -46,6 +53,11 @@ struct CheckpointerOptions {
   WitnessClient* witnesses = nullptr;
   // The roster's log key and witnesses, to re-verify the saved checkpoint.
   const quorum::RosterLogKeys* keys = nullptr;
+  // The roster in force at a checkpoint size (brief §9: a checkpoint of
+  // size N settles under the latest roster whose `roster` leaf index is
+  // below N). Unset: `keys` and `witnesses` at every size. The pointers
+  // must stay valid while the checkpointer runs.
+  std::function<Settlement(uint64_t size)> settlement_at;
   std::filesystem::path settled_file;
   // Run on the checkpointer thread at most once per `period` (the expiry
   // sweep, nonce pruning).
@@ -94,6 +106,7 @@ class Checkpointer {
   // One signing + cosigning round at `size`; true if it settled.
   bool Round(uint64_t size);
   std::string ReasonLocked(uint64_t committed) const;
+  Settlement SettlementAt(uint64_t size) const;
 
   CheckpointerOptions options_;
   SqliteLogStorage view_;  // the checkpointer thread's own view

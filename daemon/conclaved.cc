@@ -29,6 +29,7 @@
 #include "conclave/v1/daemon.pb.h"
 #include "daemon/daemon_log.h"
 #include "daemon/grpc_service.h"
+#include "daemon/intake_server.h"
 #include "daemon/service.h"
 #include "daemon/service_impl.h"
 #include "daemon/witness_client.h"
@@ -91,8 +92,19 @@ prompt on the terminal; never from the command line. The log key must be the
 one the roster pins, and a data directory keeps the roster it was started
 with: a different roster is refused. One process per data directory.
 
---intake (the whistleblowers' page) comes with issue 8; it is refused for
-now. Operations (TLS, backup and restore, upgrade, the systemd unit):
+--intake HOST:PORT serves the whistleblowers' intake page and its JSON API
+over plain HTTP (docs/operations.md "Intake page"). Keep it on loopback and
+publish it as a Tor onion service (HiddenServicePort 80 127.0.0.1:PORT);
+any other address is accepted but logged as a warning, since the page then
+travels unencrypted. Uploads are held under DIR/uploads (ciphertext only):
+--max-upload-bytes (default 1 GiB; also caps accepted submissions),
+--max-concurrent-uploads (64), --upload-expiry (seconds, 86400) and
+--intake-writes-per-minute (120, one bucket for every anonymous writer:
+behind Tor all peers look alike). The line
+  conclaved: intake page on http://HOST:PORT/
+on stderr names the port once it is up.
+
+Operations (TLS, backup and restore, upgrade, the systemd unit):
 docs/operations.md.
 
 SIGINT or SIGTERM stops it gracefully: no new calls, in-flight calls get
@@ -316,7 +328,16 @@ int main(int argc, char** argv) {
      cxxopts::value<uint32_t>())
     ("submissions-per-minute", "anonymous submissions per peer address "
      "(default 60)", cxxopts::value<uint32_t>())
-    ("intake", "not available yet (issue 8)", cxxopts::value<std::string>())
+    ("intake", "HOST:PORT: serve the intake page (plain HTTP; keep it on "
+     "loopback behind a Tor onion service)", cxxopts::value<std::string>())
+    ("max-upload-bytes", "largest intake upload (default 1 GiB)",
+     cxxopts::value<uint64_t>())
+    ("max-concurrent-uploads", "intake uploads held at once (default 64)",
+     cxxopts::value<uint32_t>())
+    ("upload-expiry", "seconds before an abandoned upload is deleted "
+     "(default 86400)", cxxopts::value<uint32_t>())
+    ("intake-writes-per-minute", "anonymous intake writes per minute, all "
+     "peers together (default 120)", cxxopts::value<uint32_t>())
     ("h,help", "this help");
   // clang-format on
   cxxopts::ParseResult args;
@@ -363,6 +384,20 @@ int main(int argc, char** argv) {
   if (args.count("replay-window")) {
     config.set_replay_window_seconds(args["replay-window"].as<uint32_t>());
   }
+  if (args.count("max-upload-bytes")) {
+    config.set_max_upload_bytes(args["max-upload-bytes"].as<uint64_t>());
+  }
+  if (args.count("max-concurrent-uploads")) {
+    config.set_max_concurrent_uploads(
+        args["max-concurrent-uploads"].as<uint32_t>());
+  }
+  if (args.count("upload-expiry")) {
+    config.set_upload_expiry_seconds(args["upload-expiry"].as<uint32_t>());
+  }
+  if (args.count("intake-writes-per-minute")) {
+    config.set_intake_writes_per_minute(
+        args["intake-writes-per-minute"].as<uint32_t>());
+  }
   if (args.count("submissions-per-minute")) {
     config.set_submissions_per_minute(
         args["submissions-per-minute"].as<uint32_t>());
@@ -382,12 +417,15 @@ int main(int argc, char** argv) {
                                   " (or its setting in --config; see --help)");
     }
   }
-  if (!config.intake().empty()) {
-    return Fail(kExitRefused,
-                "--intake: the intake page comes with issue 8; run conclaved "
-                "without it for now");
-  }
   std::string why;
+  std::optional<ListenAddress> intake;
+  if (!config.intake().empty()) {
+    intake = ParseListen(config.intake(), &why);
+    if (!intake || intake->unix_socket) {
+      return Fail(kExitUsage, "--intake " + config.intake() + ": " +
+                                  (intake ? "a HOST:PORT address" : why));
+    }
+  }
   const std::optional<ListenAddress> listen =
       ParseListen(config.listen(), &why);
   if (!listen)
@@ -476,6 +514,10 @@ int main(int argc, char** argv) {
   if (config.submissions_per_minute() != 0) {
     dopts.submissions_per_minute = config.submissions_per_minute();
   }
+  // An intake upload becomes a submission: the smaller limit holds.
+  const uint64_t max_upload =
+      config.max_upload_bytes() != 0 ? config.max_upload_bytes()
+                                     : uint64_t{1} << 30;
   const uint64_t max_submission = dopts.max_submission_bytes;
   const size_t witness_count = dopts.witnesses.size();
 
@@ -550,6 +592,44 @@ int main(int argc, char** argv) {
                static_cast<unsigned long long>(state.settled_size));
   std::fflush(stderr);
 
+  // ---- The intake page ----
+  std::unique_ptr<IntakeServer> intake_server;
+  if (intake) {
+    if (!IsLoopback(intake->host)) {
+      LogLine("warning: --intake " + config.intake() +
+              " is not a loopback address: the intake page is plain HTTP; "
+              "publish a loopback address as a Tor onion service instead");
+    }
+    IntakeServerOptions iopts;
+    iopts.host = intake->host;
+    iopts.port = intake->port;
+    iopts.upload_dir = fs::path(config.data_dir()) / "uploads";
+    iopts.max_upload_bytes = std::min(max_upload, max_submission);
+    if (config.max_concurrent_uploads() != 0) {
+      iopts.max_concurrent_uploads = config.max_concurrent_uploads();
+    }
+    if (config.upload_expiry_seconds() != 0) {
+      iopts.upload_expiry_seconds = config.upload_expiry_seconds();
+    }
+    if (config.intake_writes_per_minute() != 0) {
+      iopts.writes_per_minute = config.intake_writes_per_minute();
+    }
+    DaemonImpl* d = daemon.get();
+    iopts.roster = [d]() -> const keyceremony::VerifiedRoster& {
+      return d->roster();
+    };
+    auto started = IntakeServer::Start(*daemon, std::move(iopts));
+    if (!started.ok()) {
+      server->Shutdown();
+      daemon->Shutdown();
+      return Fail(kExitIo, "--intake: " + started.status().message());
+    }
+    intake_server = std::move(started).value();
+    std::fprintf(stderr, "conclaved: intake page on http://%s/\n",
+                 intake->WithPort(intake_server->port()).c_str());
+    std::fflush(stderr);
+  }
+
   // ---- Wait for a stop signal or a fatal storage error ----
   int exit_code = kExitOk;
   for (;;) {
@@ -570,6 +650,7 @@ int main(int argc, char** argv) {
       break;
     }
   }
+  if (intake_server) intake_server->Stop();
   server->Shutdown(
       std::chrono::system_clock::now() +
       (exit_code == kExitOk ? kShutdownGrace : std::chrono::seconds(1)));

@@ -138,4 +138,22 @@ grpc::Status GrpcService::GetLeaves(grpc::ServerContext*,
   return Reply(daemon_.GetLeaves(*call), reply);
 }
 
+grpc::Status GrpcService::PushRoster(grpc::ServerContext*,
+                                     const v1::SignedStatement* call,
+                                     v1::RosterPushReply* reply) {
+  return Reply(daemon_.PushRoster(*call), reply);
+}
+
+grpc::Status GrpcService::PostReply(grpc::ServerContext*,
+                                    const v1::SignedStatement* call,
+                                    v1::PostReply* reply) {
+  return Reply(daemon_.PostReply(*call), reply);
+}
+
+grpc::Status GrpcService::ListMessages(grpc::ServerContext*,
+                                       const v1::SignedStatement* call,
+                                       v1::MessageThreads* reply) {
+  return Reply(daemon_.ListMessages(*call), reply);
+}
+
 }  // namespace conclave::daemon

@@ -82,6 +82,15 @@ class GrpcService final : public v1::Conclave::Service {
   grpc::Status GetLeaves(grpc::ServerContext* context,
                          const v1::SignedStatement* call,
                          v1::LeavesReply* reply) override;
+  grpc::Status PostReply(grpc::ServerContext* context,
+                         const v1::SignedStatement* call,
+                         v1::PostReply* reply) override;
+  grpc::Status ListMessages(grpc::ServerContext* context,
+                            const v1::SignedStatement* call,
+                            v1::MessageThreads* reply) override;
+  grpc::Status PushRoster(grpc::ServerContext* context,
+                          const v1::SignedStatement* call,
+                          v1::RosterPushReply* reply) override;
 
  private:
   Daemon& daemon_;

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "audit/log.h"
 #include "daemon/call.h"
@@ -72,6 +73,17 @@ class DaemonImpl final : public Daemon {
   StatusOr<v1::CheckpointReply> GetCheckpoint(
       const v1::SignedStatement& call) override;
   StatusOr<v1::LeavesReply> GetLeaves(const v1::SignedStatement& call) override;
+  StatusOr<v1::RosterPushReply> PushRoster(
+      const v1::SignedStatement& call) override;
+  StatusOr<IntakeAcceptance> SubmitUpload(const std::filesystem::path& file,
+                                          const IntakeContact* contact,
+                                          const ContactProof* follow_up,
+                                          std::string_view peer) override;
+  StatusOr<Bytes> NewContactChallenge(ByteSpan lookup_id) override;
+  StatusOr<ContactStatus> GetContactStatus(const ContactProof& proof) override;
+  StatusOr<v1::PostReply> PostReply(const v1::SignedStatement& call) override;
+  StatusOr<v1::MessageThreads> ListMessages(
+      const v1::SignedStatement& call) override;
   void Shutdown() override;
 
   // OK, or the fatal storage error (a failed fsync) after which every call
@@ -94,7 +106,45 @@ class DaemonImpl final : public Daemon {
   // is counted once, by the vote that completed it).
   uint64_t quorum_events() const { return quorum_events_.load(); }
 
-  const keyceremony::VerifiedRoster& roster() const { return roster_; }
+  // One epoch of the roster chain (brief §9): the verified roster, its
+  // `roster` leaf, and what settles checkpoints while it is in force.
+  // Epochs are never dropped while the daemon runs, so references into one
+  // stay valid.
+  struct Epoch {
+    keyceremony::VerifiedRoster roster;
+    Bytes roster_bytes;
+    uint64_t leaf_index = 0;
+    std::unique_ptr<quorum::RosterLogKeys> log_keys;
+    // nullptr when no configured witness belongs to this roster.
+    std::unique_ptr<WitnessClient> witnesses;
+  };
+  using Chain = std::vector<std::shared_ptr<const Epoch>>;
+
+  // The current epoch (a snapshot: a call takes it once and decides with
+  // it), the whole chain, an epoch by number (nullptr if not held) and
+  // the roster in force at a log size: the latest epoch whose roster leaf
+  // index is below `size`.
+  std::shared_ptr<const Epoch> Current() const;
+  std::shared_ptr<const Chain> chain() const;
+  std::shared_ptr<const Epoch> EpochAt(uint64_t epoch) const;
+  std::shared_ptr<const Epoch> InForceAt(uint64_t size) const;
+
+  // Rekey (brief §9; docs/protocol.md "Rekey"): epochs sharing a
+  // consortium key are contiguous and a REKEY ends the old key's chain.
+  // The last epoch of the key `epoch` has; nullptr if not held.
+  std::shared_ptr<const Epoch> KeyFinalEpoch(uint64_t epoch) const;
+  // True when `epoch` is the last epoch of a key that is no longer the
+  // current one: its statements (requests for that key's submissions,
+  // their votes, approvals and withdrawals) are still accepted.
+  bool IsRetiredKeyFinal(uint64_t epoch) const;
+  // The epoch whose key the submission at `leaf_index` was received under
+  // (the last epoch of that key).
+  std::shared_ptr<const Epoch> SubmissionKeyEpoch(uint64_t leaf_index) const;
+
+  // The current roster (valid for the daemon's lifetime).
+  const keyceremony::VerifiedRoster& roster() const {
+    return Current()->roster;
+  }
   Store& store() { return *store_; }
 
  private:
@@ -116,6 +166,9 @@ class DaemonImpl final : public Daemon {
     uint64_t now;
     VerifiedCall call;
     Payload payload;
+    // The roster epoch the call was verified under: the call decides with
+    // it, and its transaction checks it is still the latest.
+    std::shared_ptr<const Epoch> epoch;
   };
   // The start of every signed call: the daemon is running, the envelope
   // verifies for `method` and its payload parses as `Payload` (`what` names
@@ -124,6 +177,19 @@ class DaemonImpl final : public Daemon {
   StatusOr<Signed<Payload>> Authenticate(std::string_view method,
                                          const v1::SignedStatement& call,
                                          std::string_view what = "query");
+  // A refused call made under an earlier epoch's roster says so.
+  Status ExplainOldRoster(Status s, const v1::SignedStatement& call,
+                          const keyceremony::VerifiedRoster& current);
+  // A statement refused for its epoch says what to do.
+  static Status OldEpochRefusal(const Status& s, std::string_view what,
+                                const Epoch& current);
+  // The roster a request was made under.
+  const keyceremony::VerifiedRoster& RosterOf(
+      const quorum::VerifiedRequest& request) const;
+  // Inside a statement's transaction: FAILED_PRECONDITION if a roster push
+  // committed since the call took its epoch (a retired key's last epoch
+  // stays valid: its key's chain has ended).
+  Status CheckStillCurrent(const RecordReader& txn, const Epoch& epoch) const;
   // A read-only call's answer: its nonce first, then `fn()`; a failure
   // passes through Fail.
   template <typename Fn>
@@ -150,13 +216,39 @@ class DaemonImpl final : public Daemon {
   std::string AwaitSettled(uint64_t leaf);
   Status AllowSubmission(std::string_view peer, uint64_t now);
 
+  // What goes into the store with a submission besides its file.
+  struct SubmissionExtras {
+    std::optional<ContactRecord> contact;  // submission_id set by Accept
+    std::optional<uint64_t> linked_to_leaf;
+  };
+  // Submit's common path: `head` holds at least the header (the whole file
+  // for Submit), `put_blob` stores the file durably and returns its hash.
+  StatusOr<v1::SubmitReply> Accept(
+      ByteSpan head, uint64_t file_size,
+      const std::function<StatusOr<Sha256Digest>()>& put_blob,
+      std::string_view peer, const SubmissionExtras& extras);
+  // The contact whose proof verifies (consuming the challenge), or the
+  // uniform "[intake: not-recognised]" refusal.
+  StatusOr<ContactRecord> AuthenticateContact(const ContactProof& proof);
+  StatusOr<v1::MessageThread> Thread(const RecordReader& reader,
+                                     const SubmissionRecord& first);
+
+  // Builds an epoch's log keys and witness client (the configured witness
+  // endpoints of its organisations; others are ignored).
+  StatusOr<std::shared_ptr<Epoch>> MakeEpoch(keyceremony::VerifiedRoster roster,
+                                             Bytes bytes, uint64_t leaf_index);
+  // Loads and re-verifies the stored chain; checks the given roster is in
+  // it. Sets chain_.
+  Status LoadChain(const keyceremony::VerifiedRoster& given);
+
   DaemonOptions options_;
-  keyceremony::VerifiedRoster roster_;
-  Bytes roster_bytes_;
-  std::unique_ptr<quorum::RosterLogKeys> log_keys_;
+  // Replaced (never modified) under chain_mu_ when a roster is pushed;
+  // PushRoster calls are serialised by push_mu_.
+  mutable std::mutex chain_mu_;
+  std::shared_ptr<const Chain> chain_;
+  std::mutex push_mu_;
   std::unique_ptr<audit::Ed25519NoteSigner> signer_;
   std::unique_ptr<Store> store_;
-  std::unique_ptr<WitnessClient> witnesses_;
   std::unique_ptr<Checkpointer> checkpointer_;
 
   // audit::Log (read-only, over a view of the store) for BuildLogEvidence.
@@ -173,6 +265,13 @@ class DaemonImpl final : public Daemon {
   };
   std::mutex rate_mu_;
   std::map<std::string, Bucket, std::less<>> buckets_;
+
+  struct PendingChallenge {
+    Bytes lookup_id;
+    uint64_t expires = 0;
+  };
+  std::mutex challenge_mu_;
+  std::map<Bytes, PendingChallenge> challenges_;
 
   std::atomic<bool> shut_down_{false};
   std::atomic<uint64_t> quorum_events_{0};

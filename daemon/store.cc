@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 using sqlite::Db;
 using sqlite::Stmt;
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 // Every record names the leaf that logged it (REFERENCES log_leaves), so no
 // row can commit without its leaf (brief §6: "The daemon appends the leaf in
@@ -110,6 +110,30 @@ CREATE TABLE api_nonces (
   PRIMARY KEY (signer, nonce)
 );
 CREATE INDEX api_nonces_time ON api_nonces(timestamp_unix);
+)sql";
+
+// Version 2 (issue 8): anonymous contacts and editors' replies. Applied on
+// top of version 1 when an existing database is opened.
+constexpr char kSchemaV2[] = R"sql(
+CREATE TABLE contacts (
+  lookup_id BLOB PRIMARY KEY CHECK (length(lookup_id) = 32),
+  auth_key BLOB NOT NULL CHECK (length(auth_key) = 33),
+  reply_recipient TEXT NOT NULL,
+  submission_id TEXT NOT NULL UNIQUE REFERENCES submissions(id),
+  created_unix INTEGER NOT NULL
+);
+CREATE TABLE replies (
+  id BLOB PRIMARY KEY CHECK (length(id) = 32),
+  submission_id TEXT NOT NULL REFERENCES submissions(id),
+  org_id INTEGER NOT NULL,
+  editor_index INTEGER NOT NULL,
+  statement BLOB NOT NULL,
+  ciphertext BLOB NOT NULL,
+  leaf_index INTEGER NOT NULL UNIQUE REFERENCES log_leaves(idx),
+  received_unix INTEGER NOT NULL
+);
+CREATE INDEX replies_submission ON replies(submission_id, leaf_index);
+CREATE INDEX submissions_linked ON submissions(linked_to_leaf);
 )sql";
 
 // ---- column readers ----
@@ -570,6 +594,170 @@ StatusOr<std::vector<WithdrawalRecord>> RecordReader::ListWithdrawals(
   return out;
 }
 
+
+// ---- Contacts and replies (issue 8) ----
+
+namespace {
+
+constexpr char kContactColumns[] =
+    "SELECT lookup_id, auth_key, reply_recipient, submission_id, "
+    "created_unix FROM contacts ";
+
+ContactRecord ReadContact(const Stmt& s) {
+  ContactRecord r;
+  r.lookup_id = s.Blob(0);
+  r.auth_key = s.Blob(1);
+  r.reply_recipient = s.Text(2);
+  r.submission_id = s.Text(3);
+  r.created_unix = s.Int(4);
+  return r;
+}
+
+constexpr char kReplyColumns[] =
+    "SELECT id, submission_id, org_id, editor_index, statement, ciphertext, "
+    "leaf_index, received_unix FROM replies ";
+
+StatusOr<ReplyRecord> ReadReply(const Stmt& s) {
+  ReplyRecord r;
+  CONCLAVE_ASSIGN_OR_RETURN(r.id, DigestColumn(s, 0, "reply id"));
+  r.submission_id = s.Text(1);
+  r.org_id = static_cast<uint32_t>(s.Int(2));
+  r.editor_index = static_cast<uint32_t>(s.Int(3));
+  r.statement = s.Blob(4);
+  r.ciphertext = s.Blob(5);
+  r.leaf_index = static_cast<uint64_t>(s.Int(6));
+  r.received_unix = s.Int(7);
+  return r;
+}
+
+}  // namespace
+
+StatusOr<ContactRecord> RecordReader::GetContact(ByteSpan lookup_id) const {
+  std::optional<ContactRecord> out;
+  CONCLAVE_RETURN_IF_ERROR(WithDb([&](Db& db) -> Status {
+    CONCLAVE_ASSIGN_OR_RETURN(
+        Stmt s,
+        db.Prepare(std::string(kContactColumns) + "WHERE lookup_id = ?1"));
+    s.Bind(1, lookup_id);
+    CONCLAVE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return NotFoundError("no such contact");
+    out = ReadContact(s);
+    return OkStatus();
+  }));
+  return std::move(*out);
+}
+
+StatusOr<ContactRecord> RecordReader::GetContactForSubmission(
+    std::string_view submission_id) const {
+  std::optional<ContactRecord> out;
+  CONCLAVE_RETURN_IF_ERROR(WithDb([&](Db& db) -> Status {
+    CONCLAVE_ASSIGN_OR_RETURN(
+        Stmt s,
+        db.Prepare(std::string(kContactColumns) + "WHERE submission_id = ?1"));
+    s.Bind(1, submission_id);
+    CONCLAVE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) {
+      return NotFoundError("submission " + std::string(submission_id) +
+                           " has no contact key");
+    }
+    out = ReadContact(s);
+    return OkStatus();
+  }));
+  return std::move(*out);
+}
+
+StatusOr<std::vector<ContactRecord>> RecordReader::ListContacts() const {
+  std::vector<ContactRecord> out;
+  CONCLAVE_RETURN_IF_ERROR(WithDb([&](Db& db) -> Status {
+    CONCLAVE_ASSIGN_OR_RETURN(
+        Stmt s, db.Prepare("SELECT c.lookup_id, c.auth_key, "
+                           "c.reply_recipient, c.submission_id, "
+                           "c.created_unix FROM contacts c JOIN submissions "
+                           "s ON s.id = c.submission_id ORDER BY "
+                           "s.leaf_index"));
+    for (;;) {
+      CONCLAVE_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.push_back(ReadContact(s));
+    }
+    return OkStatus();
+  }));
+  return out;
+}
+
+StatusOr<std::vector<SubmissionRecord>> RecordReader::ListLinkedSubmissions(
+    uint64_t first_leaf) const {
+  std::vector<SubmissionRecord> out;
+  CONCLAVE_RETURN_IF_ERROR(WithDb([&](Db& db) -> Status {
+    CONCLAVE_ASSIGN_OR_RETURN(
+        Stmt s, db.Prepare(std::string(kSubmissionColumns) +
+                           "WHERE linked_to_leaf = ?1 ORDER BY leaf_index"));
+    s.BindU64(1, first_leaf);
+    for (;;) {
+      CONCLAVE_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      CONCLAVE_ASSIGN_OR_RETURN(SubmissionRecord r, ReadSubmission(db, s));
+      out.push_back(std::move(r));
+    }
+    return OkStatus();
+  }));
+  return out;
+}
+
+StatusOr<std::vector<uint64_t>> RecordReader::ListLinkTargets() const {
+  std::vector<uint64_t> out;
+  CONCLAVE_RETURN_IF_ERROR(WithDb([&](Db& db) -> Status {
+    CONCLAVE_ASSIGN_OR_RETURN(
+        Stmt s, db.Prepare("SELECT DISTINCT linked_to_leaf FROM submissions "
+                           "WHERE linked_to_leaf IS NOT NULL ORDER BY 1"));
+    for (;;) {
+      CONCLAVE_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.push_back(static_cast<uint64_t>(s.Int(0)));
+    }
+    return OkStatus();
+  }));
+  return out;
+}
+
+StatusOr<std::vector<RequestRecord>> RecordReader::ListRequestsForSubmission(
+    std::string_view submission_id) const {
+  std::vector<RequestRecord> out;
+  CONCLAVE_RETURN_IF_ERROR(WithDb([&](Db& db) -> Status {
+    CONCLAVE_ASSIGN_OR_RETURN(
+        Stmt s, db.Prepare(std::string(kRequestColumns) +
+                           "WHERE submission_id = ?1 ORDER BY leaf_index"));
+    s.Bind(1, submission_id);
+    for (;;) {
+      CONCLAVE_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      CONCLAVE_ASSIGN_OR_RETURN(RequestRecord r, ReadRequest(s));
+      out.push_back(std::move(r));
+    }
+    return OkStatus();
+  }));
+  return out;
+}
+
+StatusOr<std::vector<ReplyRecord>> RecordReader::ListReplies(
+    std::string_view submission_id) const {
+  std::vector<ReplyRecord> out;
+  CONCLAVE_RETURN_IF_ERROR(WithDb([&](Db& db) -> Status {
+    CONCLAVE_ASSIGN_OR_RETURN(
+        Stmt s, db.Prepare(std::string(kReplyColumns) +
+                           "WHERE submission_id = ?1 ORDER BY leaf_index"));
+    s.Bind(1, submission_id);
+    for (;;) {
+      CONCLAVE_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      CONCLAVE_ASSIGN_OR_RETURN(ReplyRecord r, ReadReply(s));
+      out.push_back(std::move(r));
+    }
+    return OkStatus();
+  }));
+  return out;
+}
+
 StatusOr<RosterRecord> RecordReader::GetRoster(uint64_t epoch) const {
   std::optional<RosterRecord> out;
   CONCLAVE_RETURN_IF_ERROR(WithDb([&](Db& db) -> Status {
@@ -714,6 +902,7 @@ Status Store::Init(const StoreOptions& options) {
   if (version == "0") {
     CONCLAVE_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
     Status s = writer_->Exec(kSchema);
+    if (s.ok()) s = writer_->Exec(kSchemaV2);
     if (s.ok()) {
       s = writer_->Exec(
           ("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
@@ -724,6 +913,15 @@ Status Store::Init(const StoreOptions& options) {
       return s.Annotate("creating the store's schema");
     }
     if (!existed) CONCLAVE_RETURN_IF_ERROR(SyncDirectory(dir_, options.faults));
+  } else if (version == "1") {
+    CONCLAVE_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
+    Status s = writer_->Exec(kSchemaV2);
+    if (s.ok()) s = writer_->Exec("PRAGMA user_version=2");
+    if (s.ok()) s = writer_->Exec("COMMIT");
+    if (!s.ok()) {
+      (void)writer_->Exec("ROLLBACK");
+      return s.Annotate("upgrading the store's schema to version 2");
+    }
   } else if (version != std::to_string(kSchemaVersion)) {
     return FailedPreconditionError("store schema version " + version +
                                    " is not the supported " +
@@ -1256,6 +1454,73 @@ StatusOr<uint64_t> Store::Transaction::InsertRoster(const RosterRecord& r,
         .Bind(2, ByteSpan(r.roster))
         .BindU64(3, index)
         .Bind(4, r.received_unix);
+    return ins.Run();
+  });
+  if (!s.ok()) return Poison(s);
+  return index;
+}
+
+Status Store::Transaction::InsertContact(const ContactRecord& r) {
+  CONCLAVE_RETURN_IF_ERROR(Usable());
+  if (r.lookup_id.size() != 32 || r.auth_key.size() != 33 ||
+      r.reply_recipient.empty()) {
+    return InvalidArgumentError(
+        "a contact needs a 32-byte lookup id, a 33-byte key and a recipient");
+  }
+  CONCLAVE_RETURN_IF_ERROR(GetSubmission(r.submission_id).status());
+  if (GetContact(r.lookup_id).ok() ||
+      GetContactForSubmission(r.submission_id).ok()) {
+    return AlreadyExistsError("this contact is already held");
+  }
+  Status s = WithDb([&](Db& db) -> Status {
+    CONCLAVE_ASSIGN_OR_RETURN(
+        Stmt ins, db.Prepare("INSERT INTO contacts (lookup_id, auth_key, "
+                             "reply_recipient, submission_id, created_unix) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5)"));
+    ins.Bind(1, ByteSpan(r.lookup_id))
+        .Bind(2, ByteSpan(r.auth_key))
+        .Bind(3, std::string_view(r.reply_recipient))
+        .Bind(4, std::string_view(r.submission_id))
+        .Bind(5, r.created_unix);
+    return ins.Run();
+  });
+  if (!s.ok()) return Poison(s);
+  return OkStatus();
+}
+
+StatusOr<uint64_t> Store::Transaction::InsertReply(const ReplyRecord& r,
+                                                   ByteSpan leaf) {
+  CONCLAVE_RETURN_IF_ERROR(Usable());
+  if (leaf.size() > audit::kMaxLeafSize) {
+    return InvalidArgumentError("leaf is larger than the limit");
+  }
+  CONCLAVE_RETURN_IF_ERROR(GetSubmission(r.submission_id).status());
+  bool held = false;
+  CONCLAVE_RETURN_IF_ERROR(WithDb([&](Db& db) -> Status {
+    CONCLAVE_ASSIGN_OR_RETURN(Stmt s,
+                              db.Prepare("SELECT 1 FROM replies WHERE id = ?1"));
+    s.Bind(1, ByteSpan(r.id));
+    CONCLAVE_ASSIGN_OR_RETURN(held, s.Step());
+    return OkStatus();
+  }));
+  if (held) {
+    return AlreadyExistsError("reply " + HexEncode(r.id) + " is already held");
+  }
+  CONCLAVE_ASSIGN_OR_RETURN(uint64_t index, AppendLeafLocked(leaf));
+  Status s = WithDb([&](Db& db) -> Status {
+    CONCLAVE_ASSIGN_OR_RETURN(
+        Stmt ins,
+        db.Prepare("INSERT INTO replies (id, submission_id, org_id, "
+                   "editor_index, statement, ciphertext, leaf_index, "
+                   "received_unix) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+    ins.Bind(1, ByteSpan(r.id))
+        .Bind(2, std::string_view(r.submission_id))
+        .Bind(3, int64_t{r.org_id})
+        .Bind(4, int64_t{r.editor_index})
+        .Bind(5, ByteSpan(r.statement))
+        .Bind(6, ByteSpan(r.ciphertext))
+        .BindU64(7, index)
+        .Bind(8, r.received_unix);
     return ins.Run();
   });
   if (!s.ok()) return Poison(s);

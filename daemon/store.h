@@ -149,6 +149,28 @@ struct NonceRecord {
   int64_t timestamp_unix = 0;
 };
 
+// An anonymous contact (brief §8; daemon/contact.h): what the whistleblower's
+// receipt derives, stored with their first submission. Never the receipt.
+struct ContactRecord {
+  Bytes lookup_id;              // 32 bytes
+  Bytes auth_key;               // 33 bytes, SEC1 compressed
+  std::string reply_recipient;  // "age1tag1…"
+  std::string submission_id;    // the first submission
+  int64_t created_unix = 0;
+};
+
+// An editor's reply to a contact: the signed ReplyBody and the age file.
+struct ReplyRecord {
+  Sha256Digest id{};  // SHA-256 of the ciphertext
+  std::string submission_id;
+  uint32_t org_id = 0;
+  uint32_t editor_index = 0;
+  Bytes statement;   // the SignedStatement exactly as received
+  Bytes ciphertext;  // age file to the contact's reply recipient
+  uint64_t leaf_index = 0;  // set by the store
+  int64_t received_unix = 0;
+};
+
 struct StoreOptions {
   // Tests only: consulted before every write, fsync and rename (SQLite's
   // through a shim VFS). Must outlive the store.
@@ -190,6 +212,25 @@ class RecordReader {
       const Sha256Digest& request_id) const;
   StatusOr<std::vector<WithdrawalRecord>> ListWithdrawals(
       const Sha256Digest& request_id) const;
+
+  // Contacts (NOT_FOUND when none). By lookup id, or by the first
+  // submission's id.
+  StatusOr<ContactRecord> GetContact(ByteSpan lookup_id) const;
+  StatusOr<ContactRecord> GetContactForSubmission(
+      std::string_view submission_id) const;
+  // Every contact, in the order of their first submission.
+  StatusOr<std::vector<ContactRecord>> ListContacts() const;
+  // Follow-ups linked to the submission logged at `first_leaf`, log order.
+  StatusOr<std::vector<SubmissionRecord>> ListLinkedSubmissions(
+      uint64_t first_leaf) const;
+  // Submissions that have follow-ups (their leaf indices).
+  StatusOr<std::vector<uint64_t>> ListLinkTargets() const;
+  // Requests for one submission, log order.
+  StatusOr<std::vector<RequestRecord>> ListRequestsForSubmission(
+      std::string_view submission_id) const;
+  // Replies in a thread (by its first submission), oldest first.
+  StatusOr<std::vector<ReplyRecord>> ListReplies(
+      std::string_view submission_id) const;
 
   StatusOr<RosterRecord> GetRoster(uint64_t epoch) const;
   // NOT_FOUND before the first roster.
@@ -333,6 +374,14 @@ class Store::Transaction final : public RecordReader {
   // Epochs only grow: FAILED_PRECONDITION for an epoch not above the latest
   // (unless it is a byte-identical resend of a stored one: ALREADY_EXISTS).
   StatusOr<uint64_t> InsertRoster(const RosterRecord& record, ByteSpan leaf);
+
+  // A contact for a submission held (NOT_FOUND otherwise), one per
+  // submission and per lookup id (ALREADY_EXISTS). No leaf of its own: the
+  // submission's leaf is the record; the log never sees the contact.
+  Status InsertContact(const ContactRecord& record);
+  // NOT_FOUND for an unknown submission; ALREADY_EXISTS for a ciphertext
+  // already held.
+  StatusOr<uint64_t> InsertReply(const ReplyRecord& record, ByteSpan leaf);
 
   // Compare-and-set of a request's state; `leaf_index` is the leaf that
   // records the change (a vote completing the quorum, an expiry, a

@@ -4,6 +4,8 @@
 
 #include "base/hardening.h"
 #include "keyceremony/ceremony_commands.h"
+#include "keyceremony/reshare_commands.h"
+#include "keyceremony/reshare_rounds_commands.h"
 #include "keyceremony/rounds_commands.h"
 
 namespace {
@@ -35,6 +37,26 @@ Usage:
                           --out NAME.partial
   conclave-ceremony drill combine --roster ROSTER --identity identity.age
                           --requests drill.requests --drill DIR --partials DIR
+  conclave-ceremony simulate-reshare --from DIR --orgs N [--leave ID,...]
+                             --threshold T [--editors LIST] --out DIR2
+                             [--submissions DIR] [--force] [--passphrase-file F]
+  conclave-ceremony simulate-refresh --from DIR --out DIR2 [--passphrase-file F]
+  conclave-ceremony rekey --from DIR --out DIR2 [--passphrase-file F]
+  conclave-ceremony verify-chain --dir DIR
+  conclave-ceremony reshare next-id --roster ROSTER
+  conclave-ceremony reshare plan --roster ROSTER --kind reshare|refresh
+                    [--threshold T] [--keep ID,...] [--add-org K:DIR:NAME]...
+                    [--org-editors ID:K:DIR]... [--dealers ORG:EDITOR,...]
+                    [--submissions FILE [--force]] --out PLAN
+  conclave-ceremony reshare deal --roster ROSTER --plan PLAN
+                    --identity identity.age --share share.age --out DIR
+  conclave-ceremony reshare receive --roster ROSTER --plan PLAN --dealings DIR
+                    --identity identity.age [--share share.age]
+                    --out NEW-share.age --certifications DIR
+  conclave-ceremony reshare finish --roster ROSTER --plan PLAN --dealings DIR
+                    --certifications DIR --out DIR [--shred]
+  conclave-ceremony reshare sign --roster ROSTER --dir DIR --identity F
+  conclave-ceremony reshare finalize --roster ROSTER --dir DIR
   conclave-ceremony COMMAND --help
 
 Commands:
@@ -48,6 +70,12 @@ Commands:
   verify        check every signature and relation of a roster (and shares)
   plan .. drill the multi-machine ceremony as file rounds on USB sticks
                 (docs/ceremony.md is the runbook)
+  simulate-reshare, simulate-refresh
+                membership change keeping the key (brief §9), in one process
+  rekey         a new key for future submissions (new DKG), in one process
+  verify-chain  check the chain of rosters from epoch 1
+  reshare ...   a reshare or refresh as file rounds on USB sticks, one
+                machine per dealer and per new editor (docs/ceremony.md)
 
 The consortium key is shared t-of-N among member organisations; each
 organisation's share is split k-of-n among its editors. Sealed files are age
@@ -107,6 +135,11 @@ int main(int argc, char** argv) {
   if (cmd == "finish") return FinishMain(argc - 1, argv + 1);
   if (cmd == "roster") return RosterMain(argc - 2, argv + 2);
   if (cmd == "drill") return DrillMain(argc - 1, argv + 1);
+  if (cmd == "simulate-reshare") return SimulateReshareMain(argc - 1, argv + 1);
+  if (cmd == "simulate-refresh") return SimulateRefreshMain(argc - 1, argv + 1);
+  if (cmd == "rekey") return RekeyMain(argc - 1, argv + 1);
+  if (cmd == "verify-chain") return VerifyChainMain(argc - 1, argv + 1);
+  if (cmd == "reshare") return ReshareMain(argc - 2, argv + 2);
   std::fprintf(stderr,
                "conclave-ceremony: unknown command '%s' (see "
                "conclave-ceremony --help)\n",

@@ -1,5 +1,6 @@
 #include "keyceremony/roster.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
@@ -166,6 +167,40 @@ void CheckContents(const v1::RosterBody& body, std::optional<Point>& y,
   const uint32_t m = static_cast<uint32_t>(body.organisations_size());
   const uint32_t t = body.threshold();
   if (body.epoch() == 0) defects.push_back("epoch is 0 (epochs start at 1)");
+  // Membership change (brief §9): epoch 1 has no predecessor; a later epoch
+  // names its predecessor and the kind of change (VerifyRosterSuccessor in
+  // reshare.h checks it against that roster).
+  uint32_t max_id = 0;
+  for (const v1::RosterOrganisation& org : body.organisations()) {
+    max_id = std::max(max_id, org.id());
+  }
+  if (body.next_organisation_id() != 0 &&
+      body.next_organisation_id() <= max_id) {
+    defects.push_back("next_organisation_id " +
+                      std::to_string(body.next_organisation_id()) +
+                      " is not above every organisation id");
+  }
+  if (body.epoch() == 1) {
+    if (!body.previous_roster_fingerprint().empty() || body.has_change()) {
+      defects.push_back(
+          "an epoch-1 roster names a previous roster or a membership change");
+    }
+  } else if (body.epoch() > 1) {
+    if (body.previous_roster_fingerprint().size() != 32) {
+      defects.push_back(
+          "a later-epoch roster needs the previous roster's fingerprint "
+          "(32 bytes)");
+    }
+    if (body.change().kind() == v1::MEMBERSHIP_CHANGE_UNSPECIFIED) {
+      defects.push_back("a later-epoch roster does not record its change");
+    } else if (body.change().kind() != v1::MEMBERSHIP_CHANGE_REKEY &&
+               body.change().dealers().empty()) {
+      defects.push_back("a reshare or refresh roster names no dealers");
+    }
+    if (body.next_organisation_id() == 0) {
+      defects.push_back("a later-epoch roster needs next_organisation_id");
+    }
+  }
   if (t == 0 || t > m) {
     defects.push_back("threshold t = " + std::to_string(t) +
                       " is not between 1 and the " + std::to_string(m) +
@@ -210,7 +245,11 @@ void CheckContents(const v1::RosterBody& body, std::optional<Point>& y,
       }
       break;
     case v1::KEY_GENERATION_TRUSTED_DEALER:
-      if (!body.transcript_hash().empty()) {
+      // After a reshare or refresh the transcript hash is that of the
+      // reshare record (reshare.h).
+      if (!body.transcript_hash().empty() &&
+          (body.change().kind() == v1::MEMBERSHIP_CHANGE_UNSPECIFIED ||
+           body.change().kind() == v1::MEMBERSHIP_CHANGE_REKEY)) {
         defects.push_back("a trusted-dealer roster has a transcript hash");
       }
       break;
@@ -476,6 +515,14 @@ StatusOr<VerifiedRoster> VerifyRoster(const v1::Roster& roster) {
     return DefectsStatus(StatusCode::kInvalidArgument, "structure", defects);
   }
   CheckSignatures(roster, out.body, defects);
+  // Dealers' signatures are checked against the previous roster
+  // (VerifyRosterSuccessor); an epoch-1 roster has none.
+  if (out.body.epoch() <= 1 && roster.dealer_signatures_size() != 0) {
+    defects.push_back("an epoch-1 roster carries dealer signatures");
+  } else if (roster.dealer_signatures_size() >
+             static_cast<int>(kMaxRosterEditors)) {
+    defects.push_back("too many dealer signatures");
+  }
   if (!defects.empty()) {
     return DefectsStatus(StatusCode::kUnauthenticated, "signatures", defects);
   }

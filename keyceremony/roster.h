@@ -92,7 +92,11 @@ struct VerifiedRoster {
 //     the key-generation record (transcript hash, DKG positions) fits,
 //     drill ids are lowercase hex SHA-256 without repeats, and the policy's
 //     maximum request lifetime is set.
-// Each defect names the organisation and editor it concerns.
+// Each defect names the organisation and editor it concerns. Epoch 1 names
+// no previous roster and no change; a later epoch must name both (and its
+// next_organisation_id), but its dealer signatures and its relation to the
+// previous roster are checked only by VerifyRosterSuccessor (reshare.h),
+// which callers holding the chain must use.
 StatusOr<VerifiedRoster> VerifyRoster(const v1::Roster& roster);
 // Parses the envelope (strictly: bytes that are not a Roster are refused).
 StatusOr<VerifiedRoster> VerifyEncodedRoster(ByteSpan encoded);

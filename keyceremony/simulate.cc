@@ -80,19 +80,12 @@ StatusOr<EditorSplit> ParseSplit(std::string_view entry) {
   return EditorSplit{e, k};
 }
 
+}  // namespace
+
 // The COCKTAIL-DKG among the organisations, all in this process: x_o for
 // each organisation (position o = id o), the aggregate commitments and the
 // transcript hash. The static keys and round-1 secrets die with this scope.
-struct KeyGenOutput {
-  std::vector<Scalar> org_secrets;  // x_o, position o-1
-  std::vector<Point> commitments;   // C_agg, t points
-  Point y = Point::Infinity();
-  Bytes transcript_hash;
-  Bytes session_id;
-  v1::CocktailRecord record;  // DKG only: T and the CertEq signatures
-};
-
-StatusOr<KeyGenOutput> RunCocktail(uint32_t m, uint32_t t) {
+StatusOr<KeyGenOutput> RunCocktailInProcess(uint32_t m, uint32_t t) {
   std::vector<Scalar> static_keys;
   std::vector<Point> static_public;
   for (uint32_t i = 0; i < m; ++i) {
@@ -184,6 +177,8 @@ StatusOr<KeyGenOutput> RunCocktail(uint32_t m, uint32_t t) {
   return out;  // static_keys are wiped (BN_clear_free) on return
 }
 
+namespace {
+
 StatusOr<KeyGenOutput> RunDealer(uint32_t m, uint32_t t) {
   std::vector<uint32_t> ids;
   for (uint32_t i = 1; i <= m; ++i) ids.push_back(i);
@@ -207,11 +202,12 @@ std::string DefaultWitnessName(uint32_t org_id) {
 
 Status SealEditorShare(const fs::path& path, const Point& y, uint32_t org,
                        const Share& share, const Point& y_oj,
-                       const SecretBytes& passphrase, int work_factor) {
+                       const SecretBytes& passphrase, int work_factor,
+                       uint64_t epoch) {
   v1::SealedSecret sealed;
   v1::EditorShare* es = sealed.mutable_editor_share();
   es->set_consortium_key(PointBytes(y));
-  es->set_epoch(1);
+  es->set_epoch(epoch);
   es->set_org_id(org);
   es->set_editor_index(share.index);
   SetSecret(es->mutable_share(), share.value.ToBytes().span());
@@ -466,8 +462,9 @@ StatusOr<CeremonyResult> RunCeremony(const CeremonyOptions& options,
 
   // The consortium key.
   StatusOr<KeyGenOutput> keygen =
-      options.mode == KeyGenerationMode::kCocktailDkg ? RunCocktail(m, t)
-                                                      : RunDealer(m, t);
+      options.mode == KeyGenerationMode::kCocktailDkg
+          ? RunCocktailInProcess(m, t)
+          : RunDealer(m, t);
   if (!keygen.ok()) return keygen.status();
   const Point y = keygen->y;
   body.set_consortium_key(PointBytes(y));

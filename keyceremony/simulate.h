@@ -68,10 +68,25 @@ StatusOr<std::string> CreateLogKey(const std::string& origin,
 
 // ---- Steps shared by simulate and the file-round ceremony (rounds.h) ----
 
-// An editor's sealed share.age (EditorShare at epoch 1).
+// An editor's sealed share.age (EditorShare at `epoch`, 1 at the ceremony).
 Status SealEditorShare(const std::filesystem::path& path, const Point& y,
                        uint32_t org, const Share& share, const Point& y_oj,
-                       const SecretBytes& passphrase, int work_factor);
+                       const SecretBytes& passphrase, int work_factor,
+                       uint64_t epoch = 1);
+
+// COCKTAIL-DKG among m organisations at positions 1..m, every participant
+// in this process (simulate, and the one-process rekey of reshare_commands):
+// x_o per position, the aggregate commitments, Y, and the public record.
+// The static keys and round-1 secrets die inside.
+struct KeyGenOutput {
+  std::vector<Scalar> org_secrets;  // x_o, position o-1 (secret)
+  std::vector<Point> commitments;   // C_agg, t points
+  Point y = Point::Infinity();
+  Bytes transcript_hash;
+  Bytes session_id;
+  v1::CocktailRecord record;  // DKG only: T and the CertEq signatures
+};
+StatusOr<KeyGenOutput> RunCocktailInProcess(uint32_t m, uint32_t t);
 
 // Splits x_o k-of-n_o (Feldman) among the editors already listed in `org`
 // (n_o = |editors|): sets X_o, the editor commitments and every editor's

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,6 +63,57 @@ StatusOr<v1::LogEvidence> BuildLogEvidence(const audit::Log& log,
                                            std::string_view checkpoint_note,
                                            uint64_t first_index);
 
+// ---- Settlement under the roster chain (brief §9) ----
+
+// The rosters of a log, epoch order, each with the index of its `roster`
+// leaf, verified as a chain (keyceremony::VerifyRosterChain). A checkpoint
+// of size N is settled under the roster in force at N: the latest roster
+// whose leaf index is below N (docs/audit-log.md "Settlement across roster
+// epochs"). Copyable.
+class IndexedRosterChain {
+ public:
+  // `rosters`: serialized v1::Roster, epoch 1 first; `leaf_indices`: one
+  // per roster, strictly increasing, the first 0 (epoch 1 is leaf 0).
+  // INVALID_ARGUMENT for the shape; VerifyRosterChain's errors otherwise.
+  static StatusOr<IndexedRosterChain> Verify(
+      std::span<const std::string> rosters,
+      std::span<const uint64_t> leaf_indices);
+  // The `roster` leaves of a log read in full (audit export, GetLeaves):
+  // every leaf parsed, each `roster` one taken at its index; then Verify.
+  // INVALID_ARGUMENT if a leaf does not parse or there is no roster leaf.
+  static StatusOr<IndexedRosterChain> FromLeaves(std::span<const Bytes> leaves);
+  // Verify, and the chain must hold `held` (any link): a client checks the
+  // chain a daemon serves against the roster it was given.
+  // FAILED_PRECONDITION if it does not.
+  static StatusOr<IndexedRosterChain> VerifyHolding(
+      std::span<const std::string> rosters,
+      std::span<const uint64_t> leaf_indices,
+      const keyceremony::VerifiedRoster& held);
+
+  size_t size() const { return rosters_.size(); }
+  const keyceremony::VerifiedRoster& roster(size_t i) const {
+    return rosters_[i];
+  }
+  uint64_t leaf_index(size_t i) const { return leaf_indices_[i]; }
+  const keyceremony::VerifiedRoster& latest() const { return rosters_.back(); }
+  // The roster in force at a log of `size` leaves (the first if none is
+  // below it).
+  const keyceremony::VerifiedRoster& InForceAt(uint64_t size) const;
+  // The roster of `epoch`; nullptr if the chain does not hold it.
+  const keyceremony::VerifiedRoster* Epoch(uint64_t epoch) const;
+  // The last epoch of the consortium key `epoch` has (epochs sharing a key
+  // are contiguous; a REKEY ends a key's chain; docs/protocol.md "Rekey");
+  // nullptr if the chain does not hold `epoch`.
+  const keyceremony::VerifiedRoster* KeyFinal(uint64_t epoch) const;
+  // The index of the roster with this fingerprint; nullopt if absent.
+  std::optional<size_t> Find(const Sha256Digest& fingerprint) const;
+
+ private:
+  IndexedRosterChain() = default;
+  std::vector<keyceremony::VerifiedRoster> rosters_;
+  std::vector<uint64_t> leaf_indices_;
+};
+
 class VerifiedLogView {
  public:
   const audit::SettledCheckpoint& settled() const { return settled_; }
@@ -76,7 +128,8 @@ class VerifiedLogView {
  private:
   friend StatusOr<VerifiedLogView> VerifyLogEvidence(
       const v1::LogEvidence& evidence,
-      const keyceremony::VerifiedRoster& roster);
+      const keyceremony::VerifiedRoster& roster,
+      const IndexedRosterChain* chain);
   VerifiedLogView(audit::SettledCheckpoint settled, uint64_t first,
                   std::vector<Bytes> leaves, std::vector<audit::Hash> roots)
       : settled_(std::move(settled)),
@@ -110,8 +163,16 @@ class VerifiedLogView {
 //    checkpoint's — UNAUTHENTICATED "evidence does not match the
 //    checkpoint" otherwise (a changed, reordered or substituted leaf, or a
 //    wrong peak).
+// With `chain` (brief §9), the checkpoint is verified and settled under the
+// chain's roster in force at its size instead of `roster` (the request's),
+// and the evidence's own leaves must agree with the chain: each `roster`
+// leaf in [first_index, size) is the chain's roster with that leaf index
+// and every chain roster with an index in that range is there
+// (UNAUTHENTICATED otherwise: the chain's indices are the daemon's word,
+// the leaves are proven by the checkpoint).
 StatusOr<VerifiedLogView> VerifyLogEvidence(
-    const v1::LogEvidence& evidence, const keyceremony::VerifiedRoster& roster);
+    const v1::LogEvidence& evidence, const keyceremony::VerifiedRoster& roster,
+    const IndexedRosterChain* chain = nullptr);
 
 }  // namespace conclave::quorum
 

@@ -100,9 +100,15 @@ StatusOr<QuorumProgress> CountVotes(const keyceremony::VerifiedRoster& roster,
       case v1::LogLeaf::kRoster: {
         v1::Roster next;
         v1::RosterBody body;
+        // A roster leaf closes the open requests of the epoch it replaces
+        // (REKEY included). A request of a retired key's last epoch is made
+        // after the REKEY leaf, so only epochs beyond epoch + 1 follow it:
+        // they belong to the new key and do not close it (docs/protocol.md
+        // "Rekey"; the old key's chain has ended).
         if (next.ParseFromString(leaf->roster().roster()) &&
             body.ParseFromString(next.signed_()) &&
-            body.epoch() != request.body.epoch()) {
+            body.epoch() != request.body.epoch() &&
+            body.epoch() <= request.body.epoch() + 1) {
           return FailedPreconditionError(
               "the consortium moved to roster epoch " +
               std::to_string(body.epoch()) + " (leaf " + std::to_string(i) +
@@ -147,7 +153,8 @@ StatusOr<ReleaseCheck> CheckRelease(const ReleaseInput& input) {
   std::optional<VerifiedLogView> view;
   v1::LogLeaf first;
   if (input.evidence != nullptr) {
-    CONCLAVE_ASSIGN_OR_RETURN(view, VerifyLogEvidence(*input.evidence, roster));
+    CONCLAVE_ASSIGN_OR_RETURN(
+        view, VerifyLogEvidence(*input.evidence, roster, input.chain));
     StatusOr<v1::LogLeaf> leaf = ParseLogLeaf(view->leaf(view->first_index()));
     if (!leaf.ok() || leaf->entry_case() != v1::LogLeaf::kRequest) {
       return InvalidArgumentError(

@@ -29,6 +29,11 @@ struct ReleaseInput {
   // Required unless the request is for a drill file listed in the roster
   // (the only submissions released without the log).
   const v1::LogEvidence* evidence = nullptr;
+  // The log's roster chain (brief §9), when known: the evidence's
+  // checkpoint is then settled under the roster in force at its size (a
+  // request of a retired key's last epoch is released against a checkpoint
+  // of the new key's rosters). Without it, `roster` settles it.
+  const IndexedRosterChain* chain = nullptr;
   uint64_t now_unix = 0;
 };
 

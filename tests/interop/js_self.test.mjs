@@ -172,7 +172,9 @@ test("the independent identity refuses malformed p256tag stanzas", () => {
 test("recipient and exclusion arguments are checked", () => {
   const key = newKey();
   assert.throws(() => new web.ConclaveRecipient(key.recipient.toUpperCase()));
-  assert.throws(() => new web.ConclaveRecipient(key.recipient.slice(0, -1) + "q"));
+  // Another last character breaks the Bech32 checksum (never the same one).
+  const last = key.recipient.at(-1) === "q" ? "p" : "q";
+  assert.throws(() => new web.ConclaveRecipient(key.recipient.slice(0, -1) + last));
   assert.throws(() => new web.ConclaveRecipient("age1qqqq"));
   for (const exclude of [[0], [2, 2], [-1], [1.5], [2 ** 32], ["3"]]) {
     assert.throws(() => new web.ConclaveRecipient(key.recipient, { exclude }), undefined, JSON.stringify(exclude));

@@ -890,10 +890,28 @@ TEST_F(QuorumProtocolTest, ShareOfAnotherEpochIsRefusedFirst) {
 // A roster whose epoch is not the share's: the old-epoch share is refused
 // even for a request that verifies under the new roster.
 TEST_F(QuorumProtocolTest, OldEpochShareUnderNewRoster) {
-  ASSERT_OK_AND_ASSIGN(keyceremony::VerifiedRoster next,
-                       c().Resign([](v1::RosterBody* body) {
-                         body->set_epoch(body->epoch() + 1);
-                       }));
+  const keyceremony::VerifiedRoster& previous = c().roster();
+  ASSERT_OK_AND_ASSIGN(
+      keyceremony::VerifiedRoster next,
+      c().Resign([&previous](v1::RosterBody* body) {
+        // A refresh's record, as far as the roster alone shows it (the
+        // dealers' signatures belong to the successor check, not used here).
+        body->set_epoch(body->epoch() + 1);
+        body->set_previous_roster_fingerprint(previous.fingerprint.data(),
+                                              previous.fingerprint.size());
+        body->set_next_organisation_id(body->organisations_size() + 1);
+        v1::MembershipChange* change = body->mutable_change();
+        change->set_kind(v1::MEMBERSHIP_CHANGE_REFRESH);
+        uint32_t orgs = 0;
+        for (const v1::RosterOrganisation& o : body->organisations()) {
+          if (orgs++ == body->threshold()) break;
+          for (uint32_t j = 1; j <= o.editor_threshold(); ++j) {
+            v1::ReshareDealer* d = change->add_dealers();
+            d->set_org_id(o.id());
+            d->set_editor_index(j);
+          }
+        }
+      }));
   ASSERT_EQ(next.body.epoch(), 2u);
   const Submission s = Submit("new epoch\n");
   ASSERT_OK_AND_ASSIGN(const ConsortiumEditor* e, c().Editor({3, 1}));

@@ -1,0 +1,1353 @@
+#include "keyceremony/reshare_rounds_commands.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cxxopts.hpp>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "age/p256tag.h"
+#include "base/file_util.h"
+#include "keyceremony/ceremony_commands.h"
+#include "keyceremony/command_util.h"
+#include "keyceremony/reshare.h"
+#include "keyceremony/reshare_commands.h"
+#include "keyceremony/roster.h"
+#include "keyceremony/roster_members.h"
+#include "keyceremony/rounds.h"
+#include "keyceremony/simulate.h"
+#include "sealed/passphrase.h"
+#include "sealed/sealed_file.h"
+
+namespace conclave::keyceremony {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+using EditorId = std::pair<uint32_t, uint32_t>;
+
+constexpr size_t kMaxSubmissionsJson = size_t{64} << 20;
+
+std::string Hex(const Sha256Digest& d) { return HexEncode(d); }
+
+std::string EditorLabel(uint32_t org, uint32_t index) {
+  return "organisation " + std::to_string(org) + " editor " +
+         std::to_string(index);
+}
+
+std::string DealingName(uint32_t org, uint32_t index) {
+  return "org" + std::to_string(org) + "-editor" + std::to_string(index) +
+         std::string(kDealingSuffix);
+}
+
+std::string CertificationName(uint32_t org, uint32_t index) {
+  return "org" + std::to_string(org) + "-editor" + std::to_string(index) +
+         std::string(kCertificationSuffix);
+}
+
+std::string KindName(v1::MembershipChangeKind kind) {
+  return kind == v1::MEMBERSHIP_CHANGE_REFRESH ? "refresh" : "reshare";
+}
+
+template <typename M>
+Status WriteNew(const fs::path& path, const M& msg) {
+  std::string s;
+  if (!msg.SerializeToString(&s)) {
+    return InternalError("cannot serialize " + path.string());
+  }
+  return CreateFileAtomically(path, AsBytes(s), 0644);
+}
+
+template <typename M>
+Status Replace(const fs::path& path, const M& msg) {
+  std::string s;
+  if (!msg.SerializeToString(&s)) {
+    return InternalError("cannot serialize " + path.string());
+  }
+  return WriteFileAtomically(path, AsBytes(s), 0644);
+}
+
+template <typename M>
+StatusOr<M> ReadMessage(const fs::path& path, const std::string& what) {
+  CONCLAVE_ASSIGN_OR_RETURN(Bytes data,
+                            ReadFileBytes(path, kMaxCeremonyFileSize));
+  M m;
+  if (!m.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
+    return InvalidArgumentError(path.string() + " is not " + what);
+  }
+  return m;
+}
+
+// Every DIR/*SUFFIX, sorted by name.
+StatusOr<std::vector<fs::path>> ListFiles(const fs::path& dir,
+                                          std::string_view suffix) {
+  std::error_code ec;
+  std::vector<fs::path> out;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.is_regular_file() && e.path().string().ends_with(suffix)) {
+      out.push_back(e.path());
+    }
+  }
+  if (ec) return NotFoundError("cannot read the directory " + dir.string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The previous roster (every signature and relation checked) and its
+// fingerprint on screen: the first thing everyone compares.
+StatusOr<VerifiedRoster> LoadPrevious(const std::string& path) {
+  StatusOr<VerifiedRoster> prev = ReadRosterFile(path);
+  if (!prev.ok()) return prev.status().Annotate("previous roster " + path);
+  std::printf("previous roster: epoch %llu, fingerprint (SHA-256) %s\n",
+              static_cast<unsigned long long>(prev->body.epoch()),
+              Hex(prev->fingerprint).c_str());
+  return prev;
+}
+
+StatusOr<CheckedResharePlan> LoadReshare(const std::string& path,
+                                         const VerifiedRoster& prev) {
+  CONCLAVE_ASSIGN_OR_RETURN(v1::ResharePlan plan, ReadMessage<v1::ResharePlan>(
+                                                      path, "a reshare plan"));
+  CONCLAVE_ASSIGN_OR_RETURN(CheckedResharePlan checked,
+                            CheckResharePlan(plan, prev));
+  std::printf("reshare plan fingerprint (SHA-256): %s\n",
+              Hex(checked.fingerprint).c_str());
+  return checked;
+}
+
+// An editor's identity, opened (passphrase from the prompt or the file).
+struct OpenedIdentity {
+  uint32_t org = 0;
+  std::optional<Ed25519PrivateKey> signing;
+  Scalar receiving;
+  v1::EditorIdentity message;  // for SignAssembledRoster; wiped on scope end
+  ~OpenedIdentity() { CleanseMessage(&message); }
+};
+
+StatusOr<std::unique_ptr<OpenedIdentity>> OpenIdentityFile(
+    const std::string& path, const cxxopts::ParseResult& r) {
+  CONCLAVE_ASSIGN_OR_RETURN(
+      SecretBytes pass, GetPassphrase(OptionalString(r, "passphrase-file"),
+                                      "Passphrase of " + path + ": ", false));
+  CONCLAVE_ASSIGN_OR_RETURN(OpenedSecret opened, ReadSealedFile(path, pass));
+  if (!opened.message().has_editor_identity()) {
+    return InvalidArgumentError(path + " is not an editor identity");
+  }
+  auto out = std::make_unique<OpenedIdentity>();
+  out->message = opened.message().editor_identity();
+  out->org = out->message.org_id();
+  CONCLAVE_ASSIGN_OR_RETURN(
+      Ed25519PrivateKey key,
+      Ed25519PrivateKey::FromSeed(AsBytes(out->message.ed25519_seed())));
+  out->signing.emplace(std::move(key));
+  CONCLAVE_ASSIGN_OR_RETURN(
+      out->receiving,
+      Scalar::FromBytes(AsBytes(out->message.p256_private_key())));
+  return out;
+}
+
+std::string SigningKey(const OpenedIdentity& id) {
+  const auto& pk = id.signing->public_key();
+  return std::string(pk.begin(), pk.end());
+}
+
+// The index of the editor of `org` (in a roster or plan organisation list)
+// whose signing key is `key`; identities made with `identity new` carry
+// index 0, so the key is what identifies them.
+template <typename Orgs>
+std::optional<uint32_t> FindEditorByKey(const Orgs& orgs, uint32_t org,
+                                        const std::string& key) {
+  for (const v1::RosterOrganisation& o : orgs) {
+    if (o.id() != org) continue;
+    for (const v1::RosterEditor& e : o.editors()) {
+      if (e.ed25519_public_key() == key) return e.index();
+    }
+  }
+  return std::nullopt;
+}
+
+StatusOr<OpenedSecret> OpenShareFile(const std::string& path,
+                                     const cxxopts::ParseResult& r) {
+  CONCLAVE_ASSIGN_OR_RETURN(
+      SecretBytes pass,
+      GetPassphrase(OptionalString(r, "passphrase-file"),
+                    "Passphrase of your share " + path + ": ", false));
+  CONCLAVE_ASSIGN_OR_RETURN(OpenedSecret opened, ReadSealedFile(path, pass));
+  if (!opened.message().has_editor_share()) {
+    return InvalidArgumentError(path + " is not a share file");
+  }
+  return opened;
+}
+
+// Every DIR/*.dealing. A file that does not parse is named; the library
+// names the dealer of everything else.
+StatusOr<std::vector<v1::ReshareDealing>> LoadDealings(const fs::path& dir) {
+  CONCLAVE_ASSIGN_OR_RETURN(std::vector<fs::path> files,
+                            ListFiles(dir, kDealingSuffix));
+  std::vector<v1::ReshareDealing> out;
+  for (const fs::path& f : files) {
+    CONCLAVE_ASSIGN_OR_RETURN(
+        v1::ReshareDealing d,
+        ReadMessage<v1::ReshareDealing>(f, "a reshare dealing"));
+    out.push_back(std::move(d));
+  }
+  if (out.empty()) {
+    return FailedPreconditionError("no " + std::string(kDealingSuffix) +
+                                   " files in " + dir.string());
+  }
+  return out;
+}
+
+// SHA-256 of a dealer's serialized commitments: what the dealer reads out
+// at `deal` and compares at `sign`.
+std::string CommitmentsHash(const v1::ReshareCommitments& c) {
+  std::string s;
+  c.SerializeToString(&s);
+  return Hex(Sha256(AsBytes(s)));
+}
+
+constexpr char kComplaint[] =
+    "COMPLAINT: the reshare is aborted; no new share was written.\n"
+    "Read the failure above to the room: it names the dealer (or file) at "
+    "fault.\nDo not continue with these dealings. The room chooses a new "
+    "quorum of dealers\nwithout that dealer (reshare plan --dealers ...), "
+    "makes a new plan and starts\nagain; destroy every .dealing file of this "
+    "plan.\n";
+
+constexpr char kOldSharesBox[] = R"(
++------------------------------------------------------------------------+
+| OLD SHARES MUST BE DESTROYED. The consortium key is unchanged: while   |
+| it is in use, any t shares of the old epoch open EVERY submission,     |
+| past and future. Once the drill of the new roster has passed, every    |
+| holder destroys their old share.age and every copy of it. Where that   |
+| cannot be trusted, make a new key with `conclave-ceremony rekey`.      |
++------------------------------------------------------------------------+
+)";
+
+void PrintCommittee(const v1::ResharePlanBody& b, const v1::RosterBody& prev) {
+  std::printf("%s to epoch %llu: t' = %u of %d organisations\n",
+              KindName(b.kind()).c_str(),
+              static_cast<unsigned long long>(b.epoch()), b.threshold(),
+              b.organisations_size());
+  for (const v1::RosterOrganisation& o : b.organisations()) {
+    std::printf("  organisation %u (%s), %s: k' = %u of %d editors\n", o.id(),
+                o.name().c_str(),
+                FindOrganisation(prev, o.id()) ? "continuing" : "NEW",
+                o.editor_threshold(), o.editors_size());
+    for (const v1::RosterEditor& e : o.editors()) {
+      std::printf("    editor %u: %s, key %s\n", e.index(), e.name().c_str(),
+                  HexEncode(AsBytes(e.ed25519_public_key())).c_str());
+    }
+  }
+  for (const v1::RosterOrganisation& o : prev.organisations()) {
+    bool stays = false;
+    for (const v1::RosterOrganisation& n : b.organisations()) {
+      stays |= n.id() == o.id();
+    }
+    if (!stays) {
+      std::printf("  organisation %u (%s) LEAVES\n", o.id(), o.name().c_str());
+    }
+  }
+  std::string dealers;
+  for (const v1::ReshareDealer& d : b.dealers()) {
+    dealers += (dealers.empty() ? "" : ", ") + std::to_string(d.org_id()) +
+               ":" + std::to_string(d.editor_index());
+  }
+  std::printf("dealers (the old quorum, organisation:editor): %s\n",
+              dealers.c_str());
+}
+
+// ---- plan ----
+
+// "A:B" with both parts numbers.
+std::optional<EditorId> ParsePair(const std::string& s) {
+  const size_t c = s.find(':');
+  if (c == std::string::npos || c == 0 || c + 1 == s.size()) return {};
+  try {
+    size_t used = 0;
+    const unsigned long a = std::stoul(s.substr(0, c), &used);
+    if (used != c) return {};
+    const unsigned long b = std::stoul(s.substr(c + 1), &used);
+    if (used != s.size() - c - 1 || a == 0 || b == 0 || a > 0xffffffffUL ||
+        b > 0xffffffffUL) {
+      return {};
+    }
+    return EditorId{static_cast<uint32_t>(a), static_cast<uint32_t>(b)};
+  } catch (...) {
+    return {};
+  }
+}
+
+std::vector<std::string> SplitCommas(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    const size_t c = s.find(',', start);
+    out.push_back(s.substr(start, c == std::string::npos ? c : c - start));
+    if (c == std::string::npos) break;
+    start = c + 1;
+  }
+  return out;
+}
+
+// The editors' cards in DIR (DIR/*.card, DIR/*/editor.card), in the order
+// `plan` uses: shorter names first, so editor2 comes before editor10.
+StatusOr<std::vector<v1::PublicCardBody>> ReadCards(const fs::path& dir,
+                                                    uint32_t org) {
+  std::vector<fs::path> paths;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.is_regular_file() && e.path().extension() == ".card") {
+      paths.push_back(e.path());
+    } else if (e.is_directory() && fs::exists(e.path() / "editor.card")) {
+      paths.push_back(e.path() / "editor.card");
+    }
+  }
+  if (ec) return NotFoundError("cannot read the directory " + dir.string());
+  std::sort(paths.begin(), paths.end(),
+            [](const fs::path& a, const fs::path& b) {
+              const std::string x = a.string(), y = b.string();
+              return x.size() != y.size() ? x.size() < y.size() : x < y;
+            });
+  std::vector<v1::PublicCardBody> out;
+  for (const fs::path& p : paths) {
+    CONCLAVE_ASSIGN_OR_RETURN(v1::PublicCard card,
+                              ReadMessage<v1::PublicCard>(p, "a card"));
+    StatusOr<v1::PublicCardBody> body = VerifyPublicCard(card);
+    if (!body.ok()) return body.status().Annotate(p.string());
+    if (body->org_id() != org) {
+      return InvalidArgumentError(p.string() + " was made for organisation " +
+                                  std::to_string(body->org_id()) + ", not " +
+                                  std::to_string(org) +
+                                  " (make it again with `identity new --org " +
+                                  std::to_string(org) + "`)");
+    }
+    out.push_back(std::move(body).value());
+  }
+  if (out.empty()) {
+    return NotFoundError("no editor cards in " + dir.string());
+  }
+  return out;
+}
+
+void SetEditors(const std::vector<v1::PublicCardBody>& cards, uint32_t k,
+                v1::RosterOrganisation* org) {
+  org->clear_editors();
+  uint32_t j = 0;
+  for (const v1::PublicCardBody& c : cards) {
+    v1::RosterEditor* e = org->add_editors();
+    e->set_index(++j);
+    e->set_name(c.name());
+    e->set_ed25519_public_key(c.ed25519_public_key());
+    e->set_p256_public_key(c.p256_public_key());
+  }
+  org->set_editor_count(j);
+  org->set_editor_threshold(k);
+}
+
+// A continuing organisation as the plan lists it: its roster entry without
+// what the dealing makes (verification shares, commitments).
+v1::RosterOrganisation Continuing(const v1::RosterOrganisation& old) {
+  v1::RosterOrganisation o = old;
+  o.clear_editor_commitments();
+  o.clear_verification_share();
+  for (v1::RosterEditor& e : *o.mutable_editors()) e.clear_verification_share();
+  return o;
+}
+
+StatusOr<std::string> ReadVkey(const fs::path& path) {
+  CONCLAVE_ASSIGN_OR_RETURN(Bytes b, ReadFileBytes(path, 4096));
+  std::string s(b.begin(), b.end());
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+// The JSON of `conclave --server ADDR submissions --json`: an array of
+// objects with "submission_id" and "excluded_orgs".
+StatusOr<std::vector<SubmissionExclusions>> ReadSubmissionsJson(
+    const fs::path& path) {
+  CONCLAVE_ASSIGN_OR_RETURN(Bytes data,
+                            ReadFileBytes(path, kMaxSubmissionsJson));
+  const nlohmann::json j = nlohmann::json::parse(
+      std::string(data.begin(), data.end()), nullptr, false);
+  if (j.is_discarded() || !j.is_array()) {
+    return InvalidArgumentError(path.string() +
+                                " is not the JSON array of `conclave "
+                                "submissions --json`");
+  }
+  std::vector<SubmissionExclusions> out;
+  for (const nlohmann::json& s : j) {
+    if (!s.is_object() || !s.contains("submission_id") ||
+        !s["submission_id"].is_string() || !s.contains("excluded_orgs") ||
+        !s["excluded_orgs"].is_array()) {
+      return InvalidArgumentError(
+          path.string() + ": an entry lacks submission_id or excluded_orgs");
+    }
+    SubmissionExclusions e;
+    e.id = s["submission_id"].get<std::string>();
+    for (const nlohmann::json& x : s["excluded_orgs"]) {
+      if (!x.is_number_unsigned() || x.get<uint64_t>() == 0 ||
+          x.get<uint64_t>() > 0xffffffffULL) {
+        return InvalidArgumentError(path.string() + ": submission " + e.id +
+                                    " has an excluded id that is not an "
+                                    "organisation id");
+      }
+      e.excluded.push_back(x.get<uint32_t>());
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+int PlanCmd(int argc, char** argv) {
+  const std::string cmd = "reshare plan";
+  cxxopts::Options o("conclave-ceremony reshare plan",
+                     "Write the plan of a reshare (new committee and/or "
+                     "threshold) or a refresh (same committee, new shares).");
+  o.custom_help(
+      "--roster OLD.roster --kind reshare|refresh [--threshold T'] [--keep "
+      "ID,...] [--add-org K:DIR:NAME]... [--org-editors ID:K:DIR]... "
+      "[--dealers ORG:EDITOR,...] [--submissions FILE [--force]] --out PLAN");
+  o.add_options()("roster", "the roster in force (verified first)",
+                  cxxopts::value<std::string>(), "OLD.roster")(
+      "kind", "reshare or refresh", cxxopts::value<std::string>(), "KIND")(
+      "threshold", "reshare: t', organisations needed afterwards",
+      cxxopts::value<uint32_t>(), "T")(
+      "keep",
+      "reshare: the continuing organisations' ids; an organisation left out "
+      "leaves",
+      cxxopts::value<std::string>(), "ID,...")(
+      "add-org",
+      "reshare: a new organisation: K its editor threshold, DIR holding its "
+      "witness.vkey and its editors' cards (made with --org of the new id), "
+      "NAME its name",
+      cxxopts::value<std::vector<std::string>>(), "K:DIR:NAME")(
+      "org-editors",
+      "reshare: a continuing organisation whose editors change: its id, its "
+      "new editor threshold K, DIR with every editor's card (continuing "
+      "editors bring their existing card)",
+      cxxopts::value<std::vector<std::string>>(), "ID:K:DIR")(
+      "dealers",
+      "the agreed old quorum: t organisations of the roster in force, k_o "
+      "editors of each (default: the first t organisations that stay, their "
+      "first k_o editors)",
+      cxxopts::value<std::string>(), "ORG:EDITOR,...")(
+      "submissions",
+      "the daemon's stored submissions (`conclave --server ADDR submissions "
+      "--json`): refuse a plan that strands one",
+      cxxopts::value<std::string>(),
+      "FILE")("force", "write the plan even if it strands stored submissions")(
+      "out", "the plan file to create", cxxopts::value<std::string>(), "PLAN");
+  AddCommonOptions(&o, false);
+  static constexpr char kFooter[] = R"(
+A new organisation gets the roster's next free id (`reshare next-id`); its
+editors make their identities with `identity new --org ID` and it makes its
+witness key with `witness new --org ID`, as at the first ceremony. Departed
+ids are never reused. The dealers are the editors of an agreed quorum of the
+roster in force; their organisations' shares are never reassembled. A
+refresh keeps every organisation, editor, k_o and t (give no --threshold,
+--keep, --add-org or --org-editors).
+
+With --submissions, a plan under which some stored submission would keep
+fewer than t' organisations it does not exclude is refused: nobody could
+open it any more. --force writes it anyway (the consortium agreed to lose
+those submissions); the stranded ids are printed.
+
+The plan fingerprint is printed: write it on the board.
+)";
+  cxxopts::ParseResult r;
+  if (auto rc = ParseCommand(cmd, o, argc, argv, kFooter,
+                             {"roster", "kind", "out"}, &r)) {
+    return *rc;
+  }
+  const std::string kind = r["kind"].as<std::string>();
+  if (kind != "reshare" && kind != "refresh") {
+    return Usage(cmd, "--kind must be reshare or refresh");
+  }
+  const bool refresh = kind == "refresh";
+  if (refresh && (r.count("threshold") || r.count("keep") ||
+                  r.count("add-org") || r.count("org-editors"))) {
+    return Usage(cmd,
+                 "a refresh keeps the committee: no --threshold, --keep, "
+                 "--add-org or --org-editors");
+  }
+  if (!refresh && (!r.count("threshold") || !r.count("keep"))) {
+    return Usage(cmd, "a reshare needs --threshold and --keep");
+  }
+  StatusOr<VerifiedRoster> prev = LoadPrevious(r["roster"].as<std::string>());
+  if (!prev.ok()) return Fail(cmd, prev.status());
+  const v1::RosterBody& pb = prev->body;
+
+  ResharePlanInput in;
+  std::vector<uint32_t> leaving;
+  if (refresh) {
+    in.kind = v1::MEMBERSHIP_CHANGE_REFRESH;
+    in.threshold = pb.threshold();
+    for (const v1::RosterOrganisation& org : pb.organisations()) {
+      in.organisations.push_back(Continuing(org));
+    }
+  } else {
+    in.kind = v1::MEMBERSHIP_CHANGE_RESHARE;
+    in.threshold = r["threshold"].as<uint32_t>();
+    std::map<uint32_t, v1::RosterOrganisation> orgs;
+    for (const std::string& item : SplitCommas(r["keep"].as<std::string>())) {
+      StatusOr<uint32_t> id = ResolveOrganisation(pb, item);
+      if (!id.ok()) return Fail(cmd, id.status().Annotate("--keep"));
+      if (!orgs.emplace(*id, Continuing(*FindOrganisation(pb, *id))).second) {
+        return Usage(
+            cmd, "--keep names organisation " + std::to_string(*id) + " twice");
+      }
+    }
+    for (const v1::RosterOrganisation& org : pb.organisations()) {
+      if (!orgs.contains(org.id())) leaving.push_back(org.id());
+    }
+    if (r.count("org-editors")) {
+      for (const std::string& spec :
+           r["org-editors"].as<std::vector<std::string>>()) {
+        const size_t a = spec.find(':');
+        const size_t b = a == std::string::npos ? a : spec.find(':', a + 1);
+        const std::optional<EditorId> idk = b == std::string::npos
+                                                ? std::nullopt
+                                                : ParsePair(spec.substr(0, b));
+        if (!idk)
+          return Usage(cmd, "--org-editors '" + spec + "' is not ID:K:DIR");
+        auto it = orgs.find(idk->first);
+        if (it == orgs.end()) {
+          return Usage(cmd, "--org-editors: organisation " +
+                                std::to_string(idk->first) +
+                                " is not in --keep (a new organisation is "
+                                "--add-org)");
+        }
+        StatusOr<std::vector<v1::PublicCardBody>> cards =
+            ReadCards(spec.substr(b + 1), idk->first);
+        if (!cards.ok()) return Fail(cmd, cards.status());
+        SetEditors(*cards, idk->second, &it->second);
+      }
+    }
+    const uint32_t next = NextOrganisationId(pb);
+    if (r.count("add-org")) {
+      for (const std::string& spec :
+           r["add-org"].as<std::vector<std::string>>()) {
+        const size_t a = spec.find(':');
+        const size_t b = a == std::string::npos ? a : spec.find(':', a + 1);
+        if (b == std::string::npos) {
+          return Usage(cmd, "--add-org '" + spec + "' is not K:DIR:NAME");
+        }
+        uint32_t k = 0;
+        try {
+          k = static_cast<uint32_t>(std::stoul(spec.substr(0, a)));
+        } catch (...) {
+          return Usage(cmd, "--add-org '" + spec + "': K is not a number");
+        }
+        const fs::path dir = spec.substr(a + 1, b - a - 1);
+        // The cards say which id the organisation was given.
+        StatusOr<std::vector<v1::PublicCardBody>> first = [&] {
+          std::error_code ec;
+          for (const auto& e : fs::recursive_directory_iterator(dir, ec)) {
+            if (e.path().extension() != ".card") continue;
+            StatusOr<v1::PublicCard> c =
+                ReadMessage<v1::PublicCard>(e.path(), "a card");
+            if (!c.ok())
+              return StatusOr<std::vector<v1::PublicCardBody>>(c.status());
+            StatusOr<v1::PublicCardBody> body = VerifyPublicCard(*c);
+            if (!body.ok()) {
+              return StatusOr<std::vector<v1::PublicCardBody>>(
+                  body.status().Annotate(e.path().string()));
+            }
+            return ReadCards(dir, body->org_id());
+          }
+          return StatusOr<std::vector<v1::PublicCardBody>>(
+              NotFoundError("no editor cards in " + dir.string()));
+        }();
+        if (!first.ok()) return Fail(cmd, first.status());
+        const uint32_t id = first->front().org_id();
+        if (FindOrganisation(pb, id) != nullptr || id < next) {
+          return Fail(cmd,
+                      InvalidArgumentError(
+                          "--add-org " + dir.string() +
+                          ": its cards are for "
+                          "organisation " +
+                          std::to_string(id) +
+                          ", an id already used; new organisations take ids "
+                          "from " +
+                          std::to_string(next) +
+                          " (make the cards and witness key again with --org " +
+                          std::to_string(next) + " or above)"));
+        }
+        v1::RosterOrganisation org;
+        org.set_id(id);
+        org.set_name(spec.substr(b + 1));
+        StatusOr<std::string> vkey = ReadVkey(dir / "witness.vkey");
+        if (!vkey.ok()) return Fail(cmd, vkey.status());
+        org.set_witness_vkey(*vkey);
+        SetEditors(*first, k, &org);
+        if (!orgs.emplace(id, std::move(org)).second) {
+          return Usage(cmd, "two --add-org have cards for organisation " +
+                                std::to_string(id));
+        }
+      }
+    }
+    for (auto& [id, org] : orgs) in.organisations.push_back(std::move(org));
+  }
+  if (r.count("dealers")) {
+    for (const std::string& item :
+         SplitCommas(r["dealers"].as<std::string>())) {
+      const std::optional<EditorId> d = ParsePair(item);
+      if (!d) return Usage(cmd, "--dealers: '" + item + "' is not ORG:EDITOR");
+      v1::ReshareDealer dealer;
+      dealer.set_org_id(d->first);
+      dealer.set_editor_index(d->second);
+      in.dealers.push_back(dealer);
+    }
+    std::sort(in.dealers.begin(), in.dealers.end(),
+              [](const v1::ReshareDealer& a, const v1::ReshareDealer& b) {
+                return std::make_pair(a.org_id(), a.editor_index()) <
+                       std::make_pair(b.org_id(), b.editor_index());
+              });
+  } else {
+    in.dealers = DefaultDealers(pb, leaving);
+  }
+
+  // Stranding (brief §9): checked on the committee before anything is
+  // written.
+  std::vector<std::string> stranded;
+  if (r.count("submissions")) {
+    StatusOr<std::vector<SubmissionExclusions>> subs =
+        ReadSubmissionsJson(r["submissions"].as<std::string>());
+    if (!subs.ok()) return Fail(cmd, subs.status());
+    v1::RosterBody shape;
+    shape.set_threshold(in.threshold);
+    for (const v1::RosterOrganisation& org : in.organisations) {
+      shape.add_organisations()->set_id(org.id());
+    }
+    stranded = StrandedSubmissions(shape, *subs);
+    if (!stranded.empty() && !r.count("force")) {
+      std::string ids;
+      for (const std::string& id : stranded) ids += "\n  " + id;
+      return Fail(
+          cmd, FailedPreconditionError(
+                   std::to_string(stranded.size()) +
+                   " stored submission(s) would keep fewer than t' = " +
+                   std::to_string(in.threshold) +
+                   " organisations they do not exclude, so nobody could open "
+                   "them any more:" +
+                   ids +
+                   "\nopen them first, or change the plan; --force only if "
+                   "the consortium agreed to lose them"));
+    }
+    std::printf("stored submissions checked: %zu\n", subs->size());
+  }
+
+  StatusOr<v1::ResharePlan> plan = MakeResharePlan(*prev, in);
+  if (!plan.ok()) return Fail(cmd, plan.status());
+  StatusOr<CheckedResharePlan> checked = CheckResharePlan(*plan, *prev);
+  if (!checked.ok()) return Fail(cmd, checked.status());
+  Status s = WriteNew(r["out"].as<std::string>(), *plan);
+  if (!s.ok()) return Fail(cmd, s);
+  PrintCommittee(checked->body, pb);
+  for (const std::string& id : stranded) {
+    std::printf("FORCED: submission %s will be stranded\n", id.c_str());
+  }
+  std::printf("plan written: %s\nreshare plan fingerprint (SHA-256): %s\n",
+              r["out"].as<std::string>().c_str(),
+              Hex(checked->fingerprint).c_str());
+  return kCeremonyExitOk;
+}
+
+// ---- next-id ----
+
+int NextIdCmd(int argc, char** argv) {
+  const std::string cmd = "reshare next-id";
+  cxxopts::Options o("conclave-ceremony reshare next-id",
+                     "Print the id the next new organisation gets.");
+  o.custom_help("--roster ROSTER");
+  o.add_options()("roster", "the roster in force",
+                  cxxopts::value<std::string>(), "ROSTER");
+  AddCommonOptions(&o, false);
+  static constexpr char kFooter[] = R"(
+New organisations take ids from this one, in order; a departed
+organisation's id is never reused. Their editors run `identity new --org ID`
+and the organisation `witness new --org ID` with it.
+)";
+  cxxopts::ParseResult r;
+  if (auto rc = ParseCommand(cmd, o, argc, argv, kFooter, {"roster"}, &r)) {
+    return *rc;
+  }
+  StatusOr<VerifiedRoster> prev = LoadPrevious(r["roster"].as<std::string>());
+  if (!prev.ok()) return Fail(cmd, prev.status());
+  std::printf("next organisation id: %u\n", NextOrganisationId(prev->body));
+  return kCeremonyExitOk;
+}
+
+// ---- deal ----
+
+int DealCmd(int argc, char** argv) {
+  const std::string cmd = "reshare deal";
+  cxxopts::Options o("conclave-ceremony reshare deal",
+                     "Deal your share to the new committee (each dealer "
+                     "editor, on their own machine).");
+  o.custom_help(
+      "--roster OLD.roster --plan PLAN --identity identity.age --share "
+      "share.age --out DIR");
+  o.add_options()("roster", "the roster in force",
+                  cxxopts::value<std::string>(), "OLD.roster")(
+      "plan", "the reshare plan", cxxopts::value<std::string>(), "PLAN")(
+      "identity", "your identity.age", cxxopts::value<std::string>(), "FILE")(
+      "share", "your share.age of the roster in force",
+      cxxopts::value<std::string>(),
+      "FILE")("out", "the exchange directory (writes orgO-editorJ.dealing)",
+              cxxopts::value<std::string>(), "DIR");
+  AddCommonOptions(&o, true);
+  static constexpr char kFooter[] = R"(
+Compare the roster and plan fingerprints with the board first. Your share is
+checked against the roster; you must be one of the plan's dealers. Your
+share is dealt at two levels (brief §9): a polynomial of degree t'-1 among
+organisations whose commitments start with your verification share, and for
+each new organisation a sharing of its value among its editors, encrypted to
+each of them. Read the printed commitments hash aloud; you compare it again
+when you sign. The .dealing file holds ciphertexts: destroy it (and every
+copy) once the new roster is final.
+)";
+  cxxopts::ParseResult r;
+  if (auto rc = ParseCommand(
+          cmd, o, argc, argv, std::string(kFooter) + kPassphraseHelp,
+          {"roster", "plan", "identity", "share", "out"}, &r)) {
+    return *rc;
+  }
+  StatusOr<VerifiedRoster> prev = LoadPrevious(r["roster"].as<std::string>());
+  if (!prev.ok()) return Fail(cmd, prev.status());
+  StatusOr<CheckedResharePlan> plan =
+      LoadReshare(r["plan"].as<std::string>(), *prev);
+  if (!plan.ok()) return Fail(cmd, plan.status());
+  StatusOr<std::unique_ptr<OpenedIdentity>> id =
+      OpenIdentityFile(r["identity"].as<std::string>(), r);
+  if (!id.ok()) return Fail(cmd, id.status());
+  StatusOr<OpenedSecret> share = OpenShareFile(r["share"].as<std::string>(), r);
+  if (!share.ok()) return Fail(cmd, share.status());
+  const v1::EditorShare& es = share->message().editor_share();
+  const std::optional<uint32_t> me =
+      FindEditorByKey(prev->body.organisations(), (*id)->org, SigningKey(**id));
+  if (!me || (*id)->org != es.org_id() || *me != es.editor_index()) {
+    return Fail(cmd, PermissionDeniedError(
+                         "the identity and the share are not the same "
+                         "editor's in the roster in force (the share is " +
+                         EditorLabel(es.org_id(), es.editor_index()) + ")"));
+  }
+  StatusOr<v1::ReshareDealing> dealing =
+      MakeReshareDealing(*plan, *prev, es, *(*id)->signing);
+  if (!dealing.ok()) return Fail(cmd, dealing.status());
+  v1::ReshareDealingBody body;
+  body.ParseFromString(dealing->signed_());
+  const fs::path dir = r["out"].as<std::string>();
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  const fs::path out = dir / DealingName(es.org_id(), es.editor_index());
+  Status s = WriteNew(out, *dealing);
+  if (!s.ok()) return Fail(cmd, s);
+  std::printf("dealing of dealer %s written: %s\n",
+              EditorLabel(es.org_id(), es.editor_index()).c_str(), out.c_str());
+  std::printf("your commitments SHA-256: %s  (compare when you sign)\n",
+              CommitmentsHash(body.commitments()).c_str());
+  return kCeremonyExitOk;
+}
+
+// ---- receive ----
+
+int ReceiveCmd(int argc, char** argv) {
+  const std::string cmd = "reshare receive";
+  cxxopts::Options o("conclave-ceremony reshare receive",
+                     "Check every dealing, seal your new share and certify "
+                     "the transcript (each new editor, on their own "
+                     "machine).");
+  o.custom_help(
+      "--roster OLD.roster --plan PLAN --dealings DIR --identity identity.age "
+      "[--share CURRENT.age] --out share.age --certifications DIR");
+  o.add_options()("roster", "the roster in force",
+                  cxxopts::value<std::string>(), "OLD.roster")(
+      "plan", "the reshare plan", cxxopts::value<std::string>(), "PLAN")(
+      "dealings", "directory with every dealer's .dealing file",
+      cxxopts::value<std::string>(),
+      "DIR")("identity", "your identity.age", cxxopts::value<std::string>(),
+             "FILE")("share", "refresh only: your current share.age",
+                     cxxopts::value<std::string>(),
+                     "FILE")("out", "your new share file to create",
+                             cxxopts::value<std::string>(), "share.age")(
+      "certifications", "directory for your certification (orgP-editorQ.cert)",
+      cxxopts::value<std::string>(),
+      "DIR")("work-factor", "scrypt log2 N of the new share file (10..22)",
+             cxxopts::value<int>()->default_value("18"), "LOGN");
+  AddCommonOptions(&o, true);
+  static constexpr char kFooter[] = R"(
+Every dealing is checked: signed by its dealer's key in the roster in force,
+for this plan, the dealers exactly the plan's quorum (none missing, none
+extra), every vector of the right length, both constant terms (the dealer's
+verification share, and the evaluated commitment for each organisation), and
+your own evaluations against the commitments (Feldman). Your new share must
+match the combined verification share, and the new verification shares must
+interpolate to the unchanged consortium key. Then you type a passphrase for
+the new share (sealed at the new epoch) and your certification of the
+transcript is written: carry it to `reshare finish`.
+
+A failed check is a complaint: nothing is written, the dealer at fault is
+named, and the room must choose a new quorum of dealers and a new plan.
+)";
+  cxxopts::ParseResult r;
+  if (auto rc = ParseCommand(
+          cmd, o, argc, argv, std::string(kFooter) + kPassphraseHelp,
+          {"roster", "plan", "dealings", "identity", "out", "certifications"},
+          &r)) {
+    return *rc;
+  }
+  const int wf = r["work-factor"].as<int>();
+  if (wf < 10 || wf > 22) return Usage(cmd, "--work-factor must be 10..22");
+  StatusOr<VerifiedRoster> prev = LoadPrevious(r["roster"].as<std::string>());
+  if (!prev.ok()) return Fail(cmd, prev.status());
+  StatusOr<CheckedResharePlan> plan =
+      LoadReshare(r["plan"].as<std::string>(), *prev);
+  if (!plan.ok()) return Fail(cmd, plan.status());
+  if (plan->refresh != (r.count("share") > 0)) {
+    return Usage(cmd,
+                 plan->refresh
+                     ? "a refresh adds to your current share: give --share"
+                     : "a reshare does not use your old share: no --share");
+  }
+  const fs::path out = r["out"].as<std::string>();
+  std::error_code ec;
+  if (fs::exists(out, ec)) {
+    return Fail(cmd, AlreadyExistsError(out.string() + " exists"));
+  }
+  // Refuse bad dealings before any passphrase is typed.
+  StatusOr<std::vector<v1::ReshareDealing>> dealings =
+      LoadDealings(r["dealings"].as<std::string>());
+  StatusOr<ReshareOutcome> outcome =
+      dealings.ok() ? CombineReshareDealings(*plan, *prev, *dealings)
+                    : StatusOr<ReshareOutcome>(dealings.status());
+  if (!outcome.ok()) {
+    const int rc = Fail(cmd, outcome.status());
+    std::fputs(kComplaint, stderr);
+    return rc;
+  }
+  StatusOr<std::unique_ptr<OpenedIdentity>> id =
+      OpenIdentityFile(r["identity"].as<std::string>(), r);
+  if (!id.ok()) return Fail(cmd, id.status());
+  const uint32_t p = (*id)->org;
+  const std::optional<uint32_t> q =
+      FindEditorByKey(plan->body.organisations(), p, SigningKey(**id));
+  if (!q) {
+    return Fail(cmd, NotFoundError("this identity is not an editor of "
+                                   "organisation " +
+                                   std::to_string(p) + " in the plan"));
+  }
+  std::optional<OpenedSecret> old;
+  if (plan->refresh) {
+    StatusOr<OpenedSecret> s = OpenShareFile(r["share"].as<std::string>(), r);
+    if (!s.ok()) return Fail(cmd, s.status());
+    old.emplace(std::move(s).value());
+  }
+  StatusOr<ReceivedShare> got =
+      ReceiveReshare(*plan, *prev, *dealings, p, *q, (*id)->receiving,
+                     old ? &old->message().editor_share() : nullptr);
+  if (!got.ok()) {
+    const int rc = Fail(cmd, got.status());
+    std::fputs(kComplaint, stderr);
+    return rc;
+  }
+  // The transcript everyone must certify identically.
+  StatusOr<SuccessorDraft> draft = AssembleSuccessor(*plan, *prev, *outcome);
+  if (!draft.ok()) return Fail(cmd, draft.status());
+  StatusOr<SecretBytes> pass = GetPassphrase(
+      OptionalString(r, "passphrase-file"),
+      "Passphrase for your new share " + out.string() + ": ", true);
+  if (!pass.ok()) return Fail(cmd, pass.status());
+  if (out.has_parent_path()) fs::create_directories(out.parent_path(), ec);
+  Status s =
+      SealEditorShare(out, prev->consortium_key, p, got->share,
+                      got->verification_share, *pass, wf, plan->body.epoch());
+  if (!s.ok()) return Fail(cmd, s);
+  v1::ReshareRecord cert;
+  cert.set_transcript(draft->record.transcript());
+  SignReshareRecord(&cert, false, p, *q, *(*id)->signing);
+  const fs::path cdir = r["certifications"].as<std::string>();
+  fs::create_directories(cdir, ec);
+  s = WriteNew(cdir / CertificationName(p, *q), cert);
+  if (!s.ok()) return Fail(cmd, s);
+  std::printf("all %d dealings verified\n", plan->body.dealers_size());
+  std::printf("new share of %s sealed at epoch %llu: %s\n",
+              EditorLabel(p, *q).c_str(),
+              static_cast<unsigned long long>(plan->body.epoch()), out.c_str());
+  std::printf("your new verification share: %s  (compare when you sign)\n",
+              HexEncode(got->verification_share.EncodeCompressed()).c_str());
+  std::printf("transcript SHA-256: %s  (must be the same for every editor)\n",
+              Hex(Sha256(AsBytes(draft->record.transcript()))).c_str());
+  std::printf("consortium key (unchanged): %s\n",
+              age::EncodeP256TagRecipient(prev->consortium_key).c_str());
+  std::printf("certification written: %s\n",
+              (cdir / CertificationName(p, *q)).c_str());
+  return kCeremonyExitOk;
+}
+
+// ---- finish ----
+
+int FinishCmd(int argc, char** argv) {
+  const std::string cmd = "reshare finish";
+  cxxopts::Options o("conclave-ceremony reshare finish",
+                     "Assemble the successor roster and the reshare record "
+                     "from the dealings and every new editor's "
+                     "certification.");
+  o.custom_help(
+      "--roster OLD.roster --plan PLAN --dealings DIR --certifications DIR "
+      "--out DIR [--drill-files N] [--shred]");
+  o.add_options()("roster", "the roster in force",
+                  cxxopts::value<std::string>(), "OLD.roster")(
+      "plan", "the reshare plan", cxxopts::value<std::string>(), "PLAN")(
+      "dealings", "directory with every .dealing file",
+      cxxopts::value<std::string>(),
+      "DIR")("certifications", "directory with every new editor's .cert file",
+             cxxopts::value<std::string>(), "DIR")(
+      "out", "the new roster directory", cxxopts::value<std::string>(), "DIR")(
+      "drill-files", "drill files for the new epoch",
+      cxxopts::value<uint32_t>()->default_value("1"),
+      "N")("shred", "also overwrite and delete the .dealing files");
+  AddCommonOptions(&o, false);
+  static constexpr char kFooter[] = R"(
+Checks every dealing again, and that every new editor certified this very
+transcript (a missing or different certification is named). Writes
+DIR/roster.unsigned, DIR/reshare.record (certified by the new editors so
+far; the dealers certify at `reshare sign`) and DIR/drill/. The .dealing
+files hold ciphertexts: destroy them (--shred here, every other copy by
+hand).
+)";
+  cxxopts::ParseResult r;
+  if (auto rc = ParseCommand(
+          cmd, o, argc, argv, kFooter,
+          {"roster", "plan", "dealings", "certifications", "out"}, &r)) {
+    return *rc;
+  }
+  const uint32_t drills = r["drill-files"].as<uint32_t>();
+  if (drills < 1 || drills > 100) {
+    return Usage(cmd, "--drill-files must be between 1 and 100");
+  }
+  StatusOr<VerifiedRoster> prev = LoadPrevious(r["roster"].as<std::string>());
+  if (!prev.ok()) return Fail(cmd, prev.status());
+  StatusOr<CheckedResharePlan> plan =
+      LoadReshare(r["plan"].as<std::string>(), *prev);
+  if (!plan.ok()) return Fail(cmd, plan.status());
+  const fs::path dealings_dir = r["dealings"].as<std::string>();
+  StatusOr<std::vector<v1::ReshareDealing>> dealings =
+      LoadDealings(dealings_dir);
+  StatusOr<ReshareOutcome> outcome =
+      dealings.ok() ? CombineReshareDealings(*plan, *prev, *dealings)
+                    : StatusOr<ReshareOutcome>(dealings.status());
+  if (!outcome.ok()) {
+    const int rc = Fail(cmd, outcome.status());
+    std::fputs(kComplaint, stderr);
+    return rc;
+  }
+  StatusOr<SuccessorDraft> draft = AssembleSuccessor(*plan, *prev, *outcome);
+  if (!draft.ok()) return Fail(cmd, draft.status());
+  const Bytes message = DomainSeparatedMessage(
+      kReshareTranscriptDst, AsBytes(draft->record.transcript()));
+
+  // Every new editor's certification of this transcript.
+  std::map<EditorId, v1::RosterSignature> certs;
+  StatusOr<std::vector<fs::path>> files =
+      ListFiles(r["certifications"].as<std::string>(), kCertificationSuffix);
+  if (!files.ok()) return Fail(cmd, files.status());
+  for (const fs::path& f : *files) {
+    StatusOr<v1::ReshareRecord> c =
+        ReadMessage<v1::ReshareRecord>(f, "a certification");
+    if (!c.ok()) return Fail(cmd, c.status());
+    if (c->editor_signatures_size() != 1 || c->dealer_signatures_size() != 0) {
+      return Fail(cmd, InvalidArgumentError(
+                           f.string() + " is not one editor's certification"));
+    }
+    const v1::RosterSignature& sig = c->editor_signatures(0);
+    const std::string who = EditorLabel(sig.org_id(), sig.editor_index());
+    const v1::RosterEditor* e = nullptr;
+    for (const v1::RosterOrganisation& org : plan->body.organisations()) {
+      if (org.id() != sig.org_id()) continue;
+      for (const v1::RosterEditor& x : org.editors()) {
+        if (x.index() == sig.editor_index()) e = &x;
+      }
+    }
+    if (e == nullptr) {
+      return Fail(cmd, InvalidArgumentError(f.string() + ": " + who +
+                                            " is not a new editor of this "
+                                            "plan"));
+    }
+    if (c->transcript() != draft->record.transcript()) {
+      return Fail(cmd,
+                  FailedPreconditionError(
+                      who + " certified a different transcript (" + f.string() +
+                      "): they received other dealings; compare the "
+                      "transcript hashes aloud"));
+    }
+    if (!Ed25519Verify(AsBytes(e->ed25519_public_key()), message,
+                       AsBytes(sig.signature()))
+             .ok()) {
+      return Fail(
+          cmd, UnauthenticatedError("the certification of " + who +
+                                    " does not verify (" + f.string() + ")"));
+    }
+    if (!certs.emplace(EditorId{sig.org_id(), sig.editor_index()}, sig)
+             .second) {
+      return Fail(cmd, InvalidArgumentError(who + " certified twice"));
+    }
+  }
+  std::string missing;
+  for (const v1::RosterOrganisation& org : plan->body.organisations()) {
+    for (const v1::RosterEditor& e : org.editors()) {
+      if (!certs.contains({org.id(), e.index()})) {
+        missing +=
+            "\n  " + EditorLabel(org.id(), e.index()) + " (" + e.name() + ")";
+      }
+    }
+  }
+  if (!missing.empty()) {
+    return Fail(cmd,
+                FailedPreconditionError("no certification yet from:" + missing +
+                                        "\neach runs `reshare receive` first"));
+  }
+  for (auto& [who, sig] : certs) {
+    *draft->record.add_editor_signatures() = sig;
+  }
+
+  const fs::path out = r["out"].as<std::string>();
+  std::error_code ec;
+  if (fs::exists(out / "roster.unsigned", ec)) {
+    return Fail(cmd, AlreadyExistsError((out / "roster.unsigned").string() +
+                                        " exists"));
+  }
+  fs::create_directories(out, ec);
+  StatusOr<std::vector<std::string>> ids =
+      MakeDrillFiles(prev->consortium_key, drills, out / "drill", &draft->body);
+  if (!ids.ok()) return Fail(cmd, ids.status());
+  v1::Roster roster;
+  if (!draft->body.SerializeToString(roster.mutable_signed_())) {
+    return Fail(cmd, InternalError("cannot serialize the roster"));
+  }
+  Status s = WriteNew(out / "reshare.record", draft->record);
+  if (s.ok()) s = WriteNew(out / "roster.unsigned", roster);
+  if (!s.ok()) return Fail(cmd, s);
+  PrintCommittee(plan->body, prev->body);
+  std::printf("transcript SHA-256: %s\n",
+              Hex(Sha256(AsBytes(draft->record.transcript()))).c_str());
+  std::printf("roster assembled: %s\nroster fingerprint (SHA-256): %s\n",
+              (out / "roster.unsigned").c_str(),
+              Hex(Sha256(AsBytes(roster.signed_()))).c_str());
+  std::printf(
+      "now every new editor and every dealer runs `reshare sign`, then "
+      "`reshare finalize`\n");
+  if (r.count("shred")) {
+    StatusOr<std::vector<fs::path>> shred =
+        ListFiles(dealings_dir, kDealingSuffix);
+    if (!shred.ok()) return Fail(cmd, shred.status());
+    for (const fs::path& f : *shred) {
+      s = ShredFile(f);
+      if (!s.ok()) return Fail(cmd, s);
+      std::printf("shredded %s\n", f.c_str());
+    }
+  } else {
+    std::printf(
+        "NOW DESTROY the .dealing files in %s and every copy of them once "
+        "the roster is final: they hold share ciphertexts.\n",
+        dealings_dir.c_str());
+  }
+  return kCeremonyExitOk;
+}
+
+// ---- sign / finalize ----
+
+struct Draft {
+  v1::Roster roster;
+  v1::RosterBody body;
+  v1::ReshareRecord record;
+};
+
+StatusOr<Draft> ReadDraft(const fs::path& dir) {
+  Draft d;
+  CONCLAVE_ASSIGN_OR_RETURN(
+      d.roster, ReadMessage<v1::Roster>(dir / "roster.unsigned", "a roster"));
+  if (!d.body.ParseFromString(d.roster.signed_())) {
+    return InvalidArgumentError("roster.unsigned: the body does not parse");
+  }
+  CONCLAVE_ASSIGN_OR_RETURN(d.record, ReadMessage<v1::ReshareRecord>(
+                                          dir / "reshare.record", "a record"));
+  return d;
+}
+
+// Before anyone signs: the unsigned roster is exactly what the record's
+// transcript gives over the roster in force (only the drill ids are added
+// by finish), and the record is the roster's.
+Status CheckDraft(const Draft& d, const VerifiedRoster& prev,
+                  CheckedResharePlan* plan_out,
+                  std::vector<v1::ReshareCommitments>* commitments) {
+  const Sha256Digest th = Sha256(AsBytes(d.record.transcript()));
+  if (std::string(th.begin(), th.end()) != d.body.transcript_hash()) {
+    return InvalidArgumentError(
+        "reshare.record is not this roster's (transcript hash differs)");
+  }
+  v1::ReshareTranscript transcript;
+  if (!transcript.ParseFromString(d.record.transcript())) {
+    return InvalidArgumentError(
+        "reshare.record: the transcript does not parse");
+  }
+  v1::ResharePlan plan_msg;
+  plan_msg.set_body(transcript.plan());
+  CONCLAVE_ASSIGN_OR_RETURN(*plan_out, CheckResharePlan(plan_msg, prev));
+  commitments->assign(transcript.dealings().begin(),
+                      transcript.dealings().end());
+  CONCLAVE_ASSIGN_OR_RETURN(
+      ReshareOutcome outcome,
+      CombineReshareCommitments(*plan_out, prev, *commitments));
+  CONCLAVE_ASSIGN_OR_RETURN(SuccessorDraft expected,
+                            AssembleSuccessor(*plan_out, prev, outcome));
+  v1::RosterBody got = d.body;
+  got.clear_drill_submission_ids();
+  std::string a, b;
+  got.SerializeToString(&a);
+  expected.body.SerializeToString(&b);
+  if (a != b || expected.record.transcript() != d.record.transcript()) {
+    return InvalidArgumentError(
+        "roster.unsigned is not the roster that the transcript gives: do not "
+        "sign it");
+  }
+  return OkStatus();
+}
+
+int SignCmd(int argc, char** argv) {
+  const std::string cmd = "reshare sign";
+  cxxopts::Options o("conclave-ceremony reshare sign",
+                     "Sign the successor roster: as a new editor, as a "
+                     "dealer (also certifying the transcript), or both.");
+  o.custom_help("--roster OLD.roster --dir DIR --identity identity.age");
+  o.add_options()("roster", "the roster in force",
+                  cxxopts::value<std::string>(), "OLD.roster")(
+      "dir", "the new roster directory (from reshare finish)",
+      cxxopts::value<std::string>(), "DIR")(
+      "identity", "your identity.age", cxxopts::value<std::string>(), "FILE");
+  AddCommonOptions(&o, true);
+  static constexpr char kFooter[] = R"(
+Before signing, the roster is recomputed from the transcript in
+DIR/reshare.record and the roster in force: anything else is refused. Compare
+the roster fingerprint with the board, your verification share with what
+`reshare receive` printed (new editors), and your commitments hash with what
+`reshare deal` printed (dealers). A continuing editor who dealt signs both
+ways in one run.
+)";
+  cxxopts::ParseResult r;
+  if (auto rc = ParseCommand(cmd, o, argc, argv,
+                             std::string(kFooter) + kPassphraseHelp,
+                             {"roster", "dir", "identity"}, &r)) {
+    return *rc;
+  }
+  StatusOr<VerifiedRoster> prev = LoadPrevious(r["roster"].as<std::string>());
+  if (!prev.ok()) return Fail(cmd, prev.status());
+  const fs::path dir = r["dir"].as<std::string>();
+  StatusOr<Draft> d = ReadDraft(dir);
+  if (!d.ok()) return Fail(cmd, d.status());
+  CheckedResharePlan plan;
+  std::vector<v1::ReshareCommitments> commitments;
+  Status s = CheckDraft(*d, *prev, &plan, &commitments);
+  if (!s.ok()) return Fail(cmd, s);
+  std::printf("roster fingerprint (SHA-256): %s\n",
+              Hex(Sha256(AsBytes(d->roster.signed_()))).c_str());
+  std::printf("consortium key (unchanged): %s\n",
+              age::EncodeP256TagRecipient(prev->consortium_key).c_str());
+  StatusOr<std::unique_ptr<OpenedIdentity>> id =
+      OpenIdentityFile(r["identity"].as<std::string>(), r);
+  if (!id.ok()) return Fail(cmd, id.status());
+  const std::string key = SigningKey(**id);
+  const uint32_t org = (*id)->org;
+  bool signed_any = false;
+
+  // As a new editor.
+  if (const std::optional<uint32_t> q =
+          FindEditorByKey(d->body.organisations(), org, key)) {
+    StatusOr<v1::RosterSignature> sig =
+        SignAssembledRoster(&d->roster, (*id)->message);
+    if (!sig.ok()) return Fail(cmd, sig.status());
+    const v1::RosterOrganisation* norg = FindOrganisation(d->body, org);
+    std::printf("signed as new %s (%s)\n", EditorLabel(org, *q).c_str(),
+                norg->name().c_str());
+    std::printf("your verification share in it: %s (compare with receive)\n",
+                HexEncode(AsBytes(norg->editors(static_cast<int>(*q - 1))
+                                      .verification_share()))
+                    .c_str());
+    signed_any = true;
+  }
+  // As a dealer (key in the roster in force).
+  if (const std::optional<uint32_t> j =
+          FindEditorByKey(prev->body.organisations(), org, key)) {
+    for (size_t i = 0; i < commitments.size(); ++i) {
+      const v1::ReshareCommitments& c = commitments[i];
+      if (c.org_id() != org || c.editor_index() != *j) continue;
+      for (const v1::RosterSignature& x : d->roster.dealer_signatures()) {
+        if (x.org_id() == org && x.editor_index() == *j) {
+          return Fail(cmd,
+                      AlreadyExistsError("you have already signed as dealer"));
+        }
+      }
+      *d->roster.add_dealer_signatures() =
+          SignRosterAsDealer(d->roster, org, *j, *(*id)->signing);
+      SignReshareRecord(&d->record, true, org, *j, *(*id)->signing);
+      std::printf("signed and certified as dealer %s\n",
+                  EditorLabel(org, *j).c_str());
+      std::printf(
+          "your commitments SHA-256 in the transcript: %s (compare with "
+          "deal)\n",
+          CommitmentsHash(c).c_str());
+      signed_any = true;
+    }
+  }
+  if (!signed_any) {
+    return Fail(cmd, NotFoundError("this identity is neither an editor of "
+                                   "the new roster nor a dealer of the plan"));
+  }
+  s = Replace(dir / "reshare.record", d->record);
+  if (s.ok()) s = Replace(dir / "roster.unsigned", d->roster);
+  if (!s.ok()) return Fail(cmd, s);
+  int editors = 0;
+  for (const v1::RosterOrganisation& o : d->body.organisations()) {
+    editors += o.editors_size();
+  }
+  std::printf("signatures: %d of %d new editors, %d of %d dealers\n",
+              d->roster.signatures_size(), editors,
+              d->roster.dealer_signatures_size(),
+              d->body.change().dealers_size());
+  return kCeremonyExitOk;
+}
+
+int FinalizeCmd(int argc, char** argv) {
+  const std::string cmd = "reshare finalize";
+  cxxopts::Options o("conclave-ceremony reshare finalize",
+                     "Check every signature and relation of the successor "
+                     "roster and write it.");
+  o.custom_help("--roster OLD.roster --dir DIR");
+  o.add_options()("roster", "the roster in force",
+                  cxxopts::value<std::string>(), "OLD.roster")(
+      "dir", "the new roster directory", cxxopts::value<std::string>(), "DIR");
+  AddCommonOptions(&o, false);
+  static constexpr char kFooter[] = R"(
+Checks the new roster against the one in force (epoch + 1, previous
+fingerprint, unchanged key and log key, ids never reused, the dealers a
+quorum, every new editor's and every dealer's signature) and the reshare
+record (its commitments recombine to the roster's; every dealer and new
+editor certified it). Writes DIR/consortium.roster, DIR/consortium.pub and
+DIR/chain/epoch-N.roster (every earlier roster, for `verify-chain --dir
+DIR`). Then: the drill, `conclave --server ADDR roster push`, and the old
+shares are destroyed.
+)";
+  cxxopts::ParseResult r;
+  if (auto rc =
+          ParseCommand(cmd, o, argc, argv, kFooter, {"roster", "dir"}, &r)) {
+    return *rc;
+  }
+  const fs::path old_path = r["roster"].as<std::string>();
+  StatusOr<VerifiedRoster> prev = LoadPrevious(old_path);
+  if (!prev.ok()) return Fail(cmd, prev.status());
+  const fs::path dir = r["dir"].as<std::string>();
+  StatusOr<Draft> d = ReadDraft(dir);
+  if (!d.ok()) return Fail(cmd, d.status());
+  StatusOr<VerifiedRoster> next = VerifyRosterSuccessor(*prev, d->roster);
+  if (!next.ok()) return Fail(cmd, next.status());
+  Status s = CheckReshareRecord(d->record, *prev, *next);
+  if (!s.ok()) return Fail(cmd, s);
+
+  // The chain so far: the roster in force, and the rosters before it when
+  // it sits in a directory with chain/ (as finalize and simulate-reshare
+  // write).
+  std::vector<v1::Roster> chain;
+  std::error_code ec;
+  const fs::path old_dir =
+      old_path.has_parent_path() ? old_path.parent_path() : fs::path(".");
+  if (fs::is_directory(old_dir / "chain", ec) &&
+      fs::equivalent(old_dir / "consortium.roster", old_path, ec)) {
+    StatusOr<std::vector<v1::Roster>> c = ReadRosterChain(old_dir);
+    if (!c.ok()) return Fail(cmd, c.status());
+    StatusOr<std::vector<VerifiedRoster>> v = VerifyRosterChain(*c);
+    if (!v.ok()) return Fail(cmd, v.status().Annotate("the earlier chain"));
+    chain = std::move(c).value();
+  } else {
+    StatusOr<v1::Roster> one = ReadMessage<v1::Roster>(old_path, "a roster");
+    if (!one.ok()) return Fail(cmd, one.status());
+    chain.push_back(std::move(one).value());
+  }
+  for (const v1::Roster& c : chain) {
+    v1::RosterBody b;
+    b.ParseFromString(c.signed_());
+    fs::create_directories(dir / "chain", ec);
+    const fs::path p =
+        dir / "chain" / ("epoch-" + std::to_string(b.epoch()) + ".roster");
+    if (fs::exists(p, ec)) continue;
+    s = WriteNew(p, c);
+    if (!s.ok()) return Fail(cmd, s);
+  }
+  s = WriteNew(dir / "consortium.roster", d->roster);
+  const std::string recipient =
+      age::EncodeP256TagRecipient(next->consortium_key);
+  if (s.ok()) {
+    s = CreateFileAtomically(
+        dir / "consortium.pub",
+        AsBytes(recipient + "\n# roster fingerprint (SHA-256): " +
+                Hex(next->fingerprint) + "\n"),
+        0644);
+  }
+  if (!s.ok()) return Fail(cmd, s);
+  std::printf(
+      "roster of epoch %llu verified: signed by all %d new editors and all "
+      "%d dealers; reshare record certified\n",
+      static_cast<unsigned long long>(next->body.epoch()),
+      d->roster.signatures_size(), d->roster.dealer_signatures_size());
+  std::printf(
+      "consortium key (unchanged): %s\nroster fingerprint (SHA-256): "
+      "%s\nwritten: %s, %s\n",
+      recipient.c_str(), Hex(next->fingerprint).c_str(),
+      (dir / "consortium.roster").c_str(), (dir / "consortium.pub").c_str());
+  std::fputs(kOldSharesBox, stdout);
+  return kCeremonyExitOk;
+}
+
+}  // namespace
+
+int ReshareMain(int argc, char** argv) {
+  const std::string sub = argc >= 1 ? argv[0] : "";
+  if (sub == "plan") return PlanCmd(argc, argv);
+  if (sub == "next-id") return NextIdCmd(argc, argv);
+  if (sub == "deal") return DealCmd(argc, argv);
+  if (sub == "receive") return ReceiveCmd(argc, argv);
+  if (sub == "finish") return FinishCmd(argc, argv);
+  if (sub == "sign") return SignCmd(argc, argv);
+  if (sub == "finalize") return FinalizeCmd(argc, argv);
+  if (sub == "--help" || sub == "-h" || sub == "help") {
+    std::printf(
+        "conclave-ceremony reshare: membership change as file rounds "
+        "(docs/ceremony.md)\n\n"
+        "  reshare next-id  --roster R\n"
+        "  reshare plan     --roster R --kind reshare|refresh ... --out PLAN\n"
+        "  reshare deal     --roster R --plan PLAN --identity F --share F "
+        "--out DIR\n"
+        "  reshare receive  --roster R --plan PLAN --dealings DIR --identity "
+        "F\n"
+        "                   [--share F] --out share.age --certifications DIR\n"
+        "  reshare finish   --roster R --plan PLAN --dealings DIR "
+        "--certifications DIR\n"
+        "                   --out DIR\n"
+        "  reshare sign     --roster R --dir DIR --identity F\n"
+        "  reshare finalize --roster R --dir DIR\n\n"
+        "Each has --help.\n%s",
+        CeremonyExitCodeHelp());
+    return kCeremonyExitOk;
+  }
+  return Usage("reshare",
+               "needs plan, next-id, deal, receive, finish, sign or finalize");
+}
+
+}  // namespace conclave::keyceremony
