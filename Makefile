@@ -30,8 +30,10 @@ test-tsan: deps
 	@ctest --preset tsan
 
 # ThreadSanitizer over the concurrency tests of the daemon's store and
-# policy layer only (plain threads; gRPC is not instrumented): what CI runs.
-TSAN_SUITES := daemon_store_test daemon_service_test
+# policy layer (plain threads; gRPC is not instrumented), the roster chain's
+# swap under concurrent calls and the intake server's handler threads: what
+# CI runs.
+TSAN_SUITES := daemon_store_test daemon_service_test daemon_roster_chain_test intake_test
 test-tsan-concurrency: deps
 	@cmake --preset tsan >/dev/null
 	@cmake --build --preset tsan -j $(JOBS) --target $(TSAN_SUITES)
