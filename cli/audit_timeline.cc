@@ -113,6 +113,10 @@ struct TimelineBuilder::State {
   const keyceremony::VerifiedRoster* in_force;
   // Rosters of other epochs met in the log (owned: tallies point at them).
   std::vector<std::unique_ptr<keyceremony::VerifiedRoster>> log_rosters;
+  // The last roster of each key a later roster replaced (REKEY), by epoch:
+  // statements for that key's submissions still name it after the rekey
+  // (docs/protocol.md "Rekey: two keys in one log").
+  std::map<uint64_t, const keyceremony::VerifiedRoster*> retired;
   TimelineOptions options;
 
   bool started = false;
@@ -160,20 +164,36 @@ struct TimelineBuilder::State {
     if (!m.last_time || time > *m.last_time) m.last_time = time;
   }
 
-  void Signer(TimelineEvent& e, uint32_t org, uint32_t editor) {
+  void Signer(TimelineEvent& e, uint32_t org, uint32_t editor,
+              const keyceremony::VerifiedRoster& roster) {
     e.org_id = org;
     e.editor_index = editor;
-    e.organisation = keyceremony::OrganisationLabel(in_force->body, org);
-    e.editor = quorum::EditorLabel(in_force->body, org, editor);
+    e.organisation = keyceremony::OrganisationLabel(roster.body, org);
+    e.editor = quorum::EditorLabel(roster.body, org, editor);
   }
 
-  // Verifies the envelope's signature against the roster in force; records
-  // the outcome on the event. False if it does not verify.
+  // The roster a statement is checked against: the roster in force, or the
+  // last roster of a retired key when the statement names that epoch. The
+  // epoch is read from the still unverified body only to choose the keys;
+  // the statement is then verified in full under that roster, which checks
+  // its epoch (and a request's roster fingerprint) again.
+  template <typename Body>
+  const keyceremony::VerifiedRoster& RosterFor(const v1::SignedStatement& st) {
+    Body body;
+    if (!body.ParseFromString(st.signed_())) return *in_force;
+    if (body.epoch() == in_force->body.epoch()) return *in_force;
+    auto it = retired.find(body.epoch());
+    return it == retired.end() ? *in_force : *it->second;
+  }
+
+  // Verifies the envelope's signature against `roster`; records the
+  // outcome on the event. False if it does not verify.
   bool CheckSignature(TimelineEvent& e, std::string_view dst,
-                      const v1::SignedStatement& st) {
-    Signer(e, st.org_id(), st.editor_index());
+                      const v1::SignedStatement& st,
+                      const keyceremony::VerifiedRoster& roster) {
+    Signer(e, st.org_id(), st.editor_index(), roster);
     Detail(e, "signer", e.editor);
-    Status s = quorum::VerifyStatementSignature(dst, st, in_force->body);
+    Status s = quorum::VerifyStatementSignature(dst, st, roster.body);
     if (!s.ok()) {
       e.signature = SignatureStatus::kBad;
       e.signature_message = s.message();
@@ -184,7 +204,7 @@ struct TimelineBuilder::State {
     e.signature = SignatureStatus::kVerified;
     Detail(e, "signature",
            "verified (Ed25519, " + std::string(dst) + ", roster epoch " +
-               Str(in_force->body.epoch()) + ")");
+               Str(roster.body.epoch()) + ")");
     return true;
   }
 
@@ -238,7 +258,8 @@ struct TimelineBuilder::State {
     const std::string id = RequestIdHex(Sha256(AsBytes(st.signed_())));
     e.request_id = id;
     Detail(e, "request id", id);
-    if (!CheckSignature(e, quorum::kRequestDst, st)) {
+    const keyceremony::VerifiedRoster& roster = RosterFor<v1::RequestBody>(st);
+    if (!CheckSignature(e, quorum::kRequestDst, st, roster)) {
       e.summary = "request claimed by " + e.editor + ": signature BAD";
       return;
     }
@@ -255,9 +276,9 @@ struct TimelineBuilder::State {
                 body->submission_id();
     Detail(e, "submission id", body->submission_id());
     Detail(e, "reason", body->reason());
-    Detail(e, "requester (body)",
-           quorum::EditorLabel(in_force->body, body->org_id(),
-                               body->editor_index()));
+    Detail(
+        e, "requester (body)",
+        quorum::EditorLabel(roster.body, body->org_id(), body->editor_index()));
     Detail(e, "roster fingerprint", Hex(body->roster_fingerprint()));
     Detail(e, "epoch", Str(body->epoch()));
     Detail(e, "created", FormatUtc(body->created_unix()));
@@ -280,8 +301,8 @@ struct TimelineBuilder::State {
     p.expires_unix = body->expires_unix();
 
     RequestRecord rec;
-    rec.roster = in_force;
-    StatusOr<quorum::VerifiedRequest> v = quorum::VerifyRequest(*in_force, st);
+    rec.roster = &roster;
+    StatusOr<quorum::VerifiedRequest> v = quorum::VerifyRequest(roster, st);
     if (!v.ok()) {
       Problem(e, kProblemInvalidStatement,
               "request " + id + " fails verification: " + v.status().message());
@@ -291,13 +312,12 @@ struct TimelineBuilder::State {
       Detail(e, "request checks",
              "pass (sender proof, submission id, exclusions, lifetime)");
       Detail(e, "excluded organisations",
-             OrgList(in_force->body, v->submission.excluded_orgs));
+             OrgList(roster.body, v->submission.excluded_orgs));
       p.valid = true;
       p.drill = v->drill;
       if (v->drill) e.summary += " (drill file)";
       rec.verified = std::move(v).value();
-      rec.tally =
-          std::make_unique<quorum::QuorumTally>(*in_force, *rec.verified);
+      rec.tally = std::make_unique<quorum::QuorumTally>(roster, *rec.verified);
       p.progress = rec.tally->progress();
       p.state = "open";
       if (from_zero() && !p.drill &&
@@ -323,7 +343,8 @@ struct TimelineBuilder::State {
   }
 
   void OnVote(TimelineEvent& e, const v1::SignedStatement& st) {
-    if (!CheckSignature(e, quorum::kVoteDst, st)) {
+    const keyceremony::VerifiedRoster& roster = RosterFor<v1::VoteBody>(st);
+    if (!CheckSignature(e, quorum::kVoteDst, st, roster)) {
       e.summary = "vote claimed by " + e.editor + ": signature BAD";
       return;
     }
@@ -347,7 +368,7 @@ struct TimelineBuilder::State {
            "size " + Str(body->checkpoint_size()) + ", root " +
                audit::NoteBase64Encode(AsBytes(body->checkpoint_root())));
     Detail(e, "created", FormatUtc(body->created_unix()));
-    StatusOr<v1::VoteBody> checked = quorum::VerifyVote(*in_force, st);
+    StatusOr<v1::VoteBody> checked = quorum::VerifyVote(roster, st);
     if (!checked.ok()) {
       Problem(e, kProblemInvalidStatement, checked.status().message());
       Detail(e, "vote checks", "FAILED: " + checked.status().message());
@@ -423,9 +444,11 @@ struct TimelineBuilder::State {
 
   void OnApproval(TimelineEvent& e, const v1::Approval& a) {
     bool signature_ok = false;
+    const keyceremony::VerifiedRoster& roster =
+        RosterFor<v1::ApprovalBody>(a.statement());
     StatusOr<v1::ApprovalBody> checked =
-        quorum::VerifyApprovalStatement(*in_force, a, &signature_ok);
-    Signer(e, a.statement().org_id(), a.statement().editor_index());
+        quorum::VerifyApprovalStatement(roster, a, &signature_ok);
+    Signer(e, a.statement().org_id(), a.statement().editor_index(), roster);
     Detail(e, "signer", e.editor);
     if (!signature_ok) {
       e.signature = SignatureStatus::kBad;
@@ -438,7 +461,7 @@ struct TimelineBuilder::State {
     e.signature = SignatureStatus::kVerified;
     Detail(e, "signature",
            "verified (Ed25519, " + std::string(quorum::kApprovalStatementDst) +
-               ", roster epoch " + Str(in_force->body.epoch()) + ")");
+               ", roster epoch " + Str(roster.body.epoch()) + ")");
     StatusOr<v1::ApprovalBody> body = quorum::ParseCanonical<v1::ApprovalBody>(
         a.statement().signed_(), "approval");
     if (!body.ok()) {
@@ -498,11 +521,11 @@ struct TimelineBuilder::State {
       if (o.org_id == checked->org_id()) org = &o;
     }
     if (org == nullptr || org->excluded) {
-      Problem(e, kProblemApprovalMismatch,
-              "the release comes from organisation " +
-                  keyceremony::OrganisationLabel(in_force->body,
-                                                 checked->org_id()) +
-                  ", which the submission excludes or the roster lacks");
+      Problem(
+          e, kProblemApprovalMismatch,
+          "the release comes from organisation " +
+              keyceremony::OrganisationLabel(roster.body, checked->org_id()) +
+              ", which the submission excludes or the roster lacks");
     } else if (!org->approving.contains(checked->editor_index())) {
       Problem(e, kProblemApprovalMismatch,
               e.editor + " released without a counted vote to approve");
@@ -518,7 +541,7 @@ struct TimelineBuilder::State {
   // conclave/v1/editor-reply): the leaf names the submission and the
   // ciphertext's hash, never the text.
   void OnReply(TimelineEvent& e, const v1::SignedStatement& st) {
-    if (!CheckSignature(e, "conclave/v1/editor-reply", st)) {
+    if (!CheckSignature(e, "conclave/v1/editor-reply", st, *in_force)) {
       e.summary = "reply claimed by " + e.editor + ": signature BAD";
       return;
     }
@@ -544,7 +567,9 @@ struct TimelineBuilder::State {
   }
 
   void OnWithdrawal(TimelineEvent& e, const v1::SignedStatement& st) {
-    if (!CheckSignature(e, quorum::kWithdrawalDst, st)) {
+    const keyceremony::VerifiedRoster& roster =
+        RosterFor<v1::WithdrawalBody>(st);
+    if (!CheckSignature(e, quorum::kWithdrawalDst, st, roster)) {
       e.summary = "withdrawal claimed by " + e.editor + ": signature BAD";
       return;
     }
@@ -562,8 +587,7 @@ struct TimelineBuilder::State {
     Detail(e, "reason", body->reason().empty() ? "none" : body->reason());
     Detail(e, "epoch", Str(body->epoch()));
     Detail(e, "created", FormatUtc(body->created_unix()));
-    StatusOr<v1::WithdrawalBody> checked =
-        quorum::VerifyWithdrawal(*in_force, st);
+    StatusOr<v1::WithdrawalBody> checked = quorum::VerifyWithdrawal(roster, st);
     if (!checked.ok()) {
       Problem(e, kProblemInvalidStatement, checked.status().message());
       return;
@@ -634,7 +658,7 @@ struct TimelineBuilder::State {
            "pass (every editor's signature, every key and share relation)");
     Detail(e, "is the roster you gave", pinned_one ? "yes" : "no");
     // Issue 9: the next epoch must be the successor of the roster in force
-    // (previous fingerprint, dealers' signatures, the same key).
+    // (previous fingerprint, dealers' signatures, the same key unless REKEY).
     const bool successor =
         in_force != nullptr && v->body.epoch() == in_force->body.epoch() + 1;
     if (successor) {
@@ -653,17 +677,32 @@ struct TimelineBuilder::State {
         Detail(e, "chain",
                "pass (successor of epoch " + Str(in_force->body.epoch()) +
                    ": previous fingerprint, dealers' and editors' "
-                   "signatures, the same key)");
+                   "signatures, " +
+                   (v->consortium_key == in_force->consortium_key
+                        ? "the same key)"
+                        : "a new key by REKEY)"));
       }
     }
-    if (pinned_one) {
-      in_force = &pinned;
-      return;
-    }
-    if (v->body.epoch() == pinned.body.epoch()) {
+    if (!pinned_one && v->body.epoch() == pinned.body.epoch()) {
       Problem(e, kProblemBadRoster,
               "a different roster for epoch " + Str(v->body.epoch()) +
                   " than the one you gave (fingerprint " + fp + ")");
+      return;
+    }
+    // A new key (REKEY): the roster it replaces stays the one for the old
+    // key's submissions.
+    if (in_force != nullptr && v->body.epoch() > in_force->body.epoch() &&
+        !(v->consortium_key == in_force->consortium_key)) {
+      retired[in_force->body.epoch()] = in_force;
+      out.notes.push_back("leaf " + Str(e.index) +
+                          " starts a new consortium key: statements naming "
+                          "epoch " +
+                          Str(in_force->body.epoch()) +
+                          " (the old key's last roster) are checked against "
+                          "that roster");
+    }
+    if (pinned_one) {
+      in_force = &pinned;
       return;
     }
     out.notes.push_back(

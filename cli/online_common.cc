@@ -190,6 +190,33 @@ StatusOr<Editor> LoadEditor(const CommonArgs& args, bool need_share) {
   // Issue 9: after a membership change the old share is useless (and must
   // be destroyed); say so before anything else is done with it.
   if (s.epoch() != e.roster.body.epoch()) {
+    // A share of another key than the roster's: a rekey replaced it. Its
+    // submissions are opened under that key's last roster, which the
+    // editor must name (docs/operations.md "Rekeying", step 4).
+    if (s.epoch() < e.roster.body.epoch() &&
+        s.consortium_key() != e.roster.body.consortium_key()) {
+      return FailedPreconditionError(
+          "share " + *args.share + " is from roster epoch " +
+          std::to_string(s.epoch()) + " and for another consortium key than " +
+          "the roster " + *args.roster + " (epoch " +
+          std::to_string(e.roster.body.epoch()) +
+          "): a rekey replaced that key. For a request for a submission " +
+          "made before the rekey, run this again with --roster naming the " +
+          "old key's last roster (the roster of epoch " +
+          std::to_string(s.epoch()) +
+          " if this is your last share of that key; the ceremony keeps it " +
+          "in chain/) and this share; for anything else use your share of " +
+          "epoch " + std::to_string(e.roster.body.epoch()));
+    }
+    // A roster older than the share: the editor has not switched yet.
+    if (s.epoch() > e.roster.body.epoch()) {
+      return FailedPreconditionError(
+          "share " + *args.share + " is from roster epoch " +
+          std::to_string(s.epoch()) + " but the roster " + *args.roster +
+          " is epoch " + std::to_string(e.roster.body.epoch()) +
+          ": give --roster of epoch " + std::to_string(s.epoch()) +
+          " (`conclave roster show --save-latest FILE` fetches it)");
+    }
     return FailedPreconditionError(
         "share " + *args.share + " is from roster epoch " +
         std::to_string(s.epoch()) + " but the consortium's roster (" +

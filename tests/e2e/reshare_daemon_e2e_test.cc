@@ -4,7 +4,10 @@
 // witnesses configured and `conclave roster push`. Then the key is the same,
 // the earlier submission opens with four new-epoch organisations and not
 // with three, an old-epoch share is refused by `approve` before anything
-// else, and an old-epoch approval is refused by the daemon.
+// else, and an old-epoch approval is refused by the daemon; clients settle
+// the checkpoint straddling the push at once, and an export spanning both
+// epochs settles only under epoch 2's witnesses. A second test rekeys 3/2
+// (two keys in one log, old submissions under the old key's last roster).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -12,10 +15,19 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "audit/cosignature.h"
+#include "audit/note.h"
+#include "base/bytes.h"
+#include "base/secret_bytes.h"
+#include "conclave/v1/sealed.pb.h"
+#include "crypto/ed25519.h"
+#include "sealed/sealed_file.h"
 #include "tests/e2e/program.h"
 
 namespace conclave {
@@ -211,6 +223,13 @@ TEST_F(ReshareDaemonE2eTest, FiveOfThreeToSixOfFourThroughTheDaemon) {
   ASSERT_EQ(push.exit_code, 0) << push.out << push.err;
   EXPECT_TRUE(Contains(push.out, "roster epoch 2 in force")) << push.out;
   EXPECT_TRUE(Contains(push.out, "1 open request(s) expired")) << push.out;
+  // Right after the push the checkpoint straddling it is settled under the
+  // new roster: a client with the epoch-2 roster only (a new organisation,
+  // first contact) and one with a checkpoint kept from epoch 1 both see it.
+  const Result list6 = As(2, 6, {"requests"});
+  EXPECT_EQ(list6.exit_code, 0) << list6.out << list6.err;
+  const Result list1 = As(2, 1, {"requests"});
+  EXPECT_EQ(list1.exit_code, 0) << list1.out << list1.err;
   const Result show =
       Conclave({"--server", address_, "roster", "show", "--roster", Roster(1)});
   EXPECT_EQ(show.exit_code, 0) << show.err;
@@ -259,6 +278,275 @@ TEST_F(ReshareDaemonE2eTest, FiveOfThreeToSixOfFourThroughTheDaemon) {
          {"--request-id", rid, "-o", (dir_ / "out.txt").string()});
   ASSERT_EQ(out.exit_code, 0) << out.err;
   EXPECT_EQ(ReadAll(dir_ / "out.txt"), plain);
+
+  // The export spans both epochs: its checkpoint is settled under epoch
+  // 2's roster (the roster in force at its size), whichever roster is given.
+  const fs::path exp = dir_ / "export";
+  const Result ex = As(2, 1, {"audit", "export"}, {"-o", exp.string()});
+  ASSERT_EQ(ex.exit_code, 0) << ex.out << ex.err;
+  for (int epoch : {1, 2}) {
+    const Result v = Conclave({"audit", "verify", "--offline", exp.string(),
+                               "--roster", Roster(epoch), "--full"});
+    EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+  }
+  // The same checkpoint with other cosignatures (docs/audit-log.md
+  // "Settlement across roster epochs"). Organisations 1, 2, 3 and the
+  // departed 5 make W = 4 of epoch 1, but epoch 2 (W = 5) knows no witness
+  // of 5: not settled. Five of epoch 2's organisations: settled.
+  const std::string note = ReadAll(exp / "checkpoint");
+  // Organisation `org`'s witness signer, from epoch 1's sealed key.
+  auto witness = [&](int org) -> std::unique_ptr<audit::CosignatureV1Signer> {
+    StatusOr<OpenedSecret> wk = ReadSealedFile(
+        Sim(1) / ("org" + std::to_string(org)) / "witness.age",
+        SecretBytes::CopyFrom(AsBytes("correct horse battery staple")));
+    EXPECT_TRUE(wk.ok()) << wk.status().message();
+    if (!wk.ok()) return nullptr;
+    const v1::WitnessKey& k = wk->message().witness_key();
+    StatusOr<Ed25519PrivateKey> key =
+        Ed25519PrivateKey::FromSeed(AsBytes(k.ed25519_seed()));
+    EXPECT_TRUE(key.ok()) << key.status().message();
+    if (!key.ok()) return nullptr;
+    StatusOr<std::unique_ptr<audit::CosignatureV1Signer>> signer =
+        audit::CosignatureV1Signer::Create(k.name(), std::move(key).value());
+    EXPECT_TRUE(signer.ok()) << signer.status().message();
+    return signer.ok() ? std::move(signer).value() : nullptr;
+  };
+  // The export's note keeping the log's signature and the cosignatures of
+  // `keep`, plus, with `add_org5`, a fresh one by organisation 5's witness.
+  auto recosigned = [&](const std::set<std::string>& keep, bool add_org5) {
+    StatusOr<audit::Note> n = audit::ParseNote(note);
+    EXPECT_TRUE(n.ok()) << n.status().message();
+    if (!n.ok()) return std::string();
+    std::vector<audit::NoteSignature> sigs;
+    for (const audit::NoteSignature& sig : n->signatures) {
+      if (!sig.name.starts_with("witness-") || keep.contains(sig.name)) {
+        sigs.push_back(sig);
+      }
+    }
+    if (add_org5) {
+      const std::unique_ptr<audit::CosignatureV1Signer> w5 = witness(5);
+      if (w5 == nullptr) return std::string();
+      StatusOr<Bytes> sig = w5->Sign(n->text);
+      EXPECT_TRUE(sig.ok()) << sig.status().message();
+      if (!sig.ok()) return std::string();
+      sigs.push_back({w5->name(), w5->key_id(), *sig});
+    }
+    n->signatures = std::move(sigs);
+    StatusOr<std::string> out = audit::FormatNote(*n);
+    EXPECT_TRUE(out.ok()) << out.status().message();
+    return out.ok() ? *out : std::string();
+  };
+  // Control: 1, 2, 3 and 5 do settle it under epoch 1's rule given by hand
+  // (m = 5, t = 3, those witnesses): only the roster in force refuses it.
+  {
+    WriteAll(
+        exp / "checkpoint",
+        recosigned({"witness-org1", "witness-org2", "witness-org3"}, true));
+    std::vector<std::string> args = {"audit",       "verify",
+                                     "--offline",   exp.string(),
+                                     "--log-vkey",  (exp / "log.vkey").string(),
+                                     "--members",   "5",
+                                     "--threshold", "3"};
+    for (int org : {1, 2, 3, 5}) {
+      const std::unique_ptr<audit::CosignatureV1Signer> w = witness(org);
+      ASSERT_NE(w, nullptr);
+      args.push_back("--witness");
+      args.push_back(std::to_string(org) + "=" + w->Verifier()->vkey());
+    }
+    const Result v = Conclave(args);
+    EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+  }
+  struct Case {
+    const char* what;
+    std::set<std::string> keep;
+    bool add_org5;
+    bool settled;
+  };
+  const Case cases[] = {
+      {"old roster's quorum with the departed organisation 5",
+       {"witness-org1", "witness-org2", "witness-org3"},
+       true,
+       false},
+      {"only the departed organisation 5", {}, true, false},
+      {"four of the old roster, all still members (W = 5 now)",
+       {"witness-org1", "witness-org2", "witness-org3", "witness-org4"},
+       false,
+       false},
+      {"five of the new roster",
+       {"witness-org1", "witness-org2", "witness-org3", "witness-org6",
+        "witness-org7"},
+       false,
+       true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    const std::string cosigned = recosigned(c.keep, c.add_org5);
+    ASSERT_FALSE(cosigned.empty());
+    WriteAll(exp / "checkpoint", cosigned);
+    for (int epoch : {1, 2}) {
+      const Result v = Conclave({"audit", "verify", "--offline", exp.string(),
+                                 "--roster", Roster(epoch)});
+      if (c.settled) {
+        EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+      } else {
+        EXPECT_NE(v.exit_code, 0) << v.out << v.err;
+        EXPECT_TRUE(Contains(v.err, "not settled")) << v.out << v.err;
+        EXPECT_TRUE(Contains(v.err, "of 5 organisations")) << v.err;
+      }
+    }
+  }
+}
+
+// Rekey (docs/protocol.md "Rekey: two keys in one log", docs/operations.md
+// "Rekeying"): 3/2, a submission A; `conclave-ceremony rekey` and `roster
+// push`; then B only to the new key (a file to the old one is refused with
+// the retired-key message), A opens with the old shares under the old key's
+// last roster, B with the new shares, an old share for B is refused before
+// anything is done, and `audit verify --full` passes over both keys.
+TEST_F(ReshareDaemonE2eTest, RekeyKeepsOldSubmissionsUnderTheOldKey) {
+  const Result sim = RunProgram(
+      dir_, CONCLAVE_CEREMONY_PATH,
+      {"simulate", "--orgs", "3", "--threshold", "2", "--work-factor", "10",
+       "--out", Sim(1).string(), "--passphrase-file", Pass()});
+  ASSERT_EQ(sim.exit_code, 0) << sim.err;
+  std::vector<std::string> witnesses;
+  for (int org = 1; org <= 3; ++org) witnesses.push_back(StartWitness(1, org));
+  StartDaemon(witnesses);
+
+  // Encrypts `text` to `epoch`'s recipient as NAME.age; submits it.
+  auto submit = [&](const std::string& name, const std::string& text,
+                    int epoch) {
+    WriteAll(dir_ / (name + ".txt"), text);
+    const Result enc = Conclave({"encrypt", "--roster", Roster(epoch), "-o",
+                                 (dir_ / (name + ".age")).string(),
+                                 (dir_ / (name + ".txt")).string()});
+    EXPECT_EQ(enc.exit_code, 0) << enc.err;
+    return Conclave(
+        {"--server", address_, "submit", (dir_ / (name + ".age")).string()});
+  };
+  const std::string text_a = "A: the memo under the first key\n";
+  const Result sub_a = submit("a", text_a, 1);
+  ASSERT_EQ(sub_a.exit_code, 0) << sub_a.err;
+  const std::string id_a = LastLine(sub_a.out);
+
+  const Result rekey =
+      RunProgram(dir_, CONCLAVE_CEREMONY_PATH,
+                 {"rekey", "--from", Sim(1).string(), "--out", Sim(2).string(),
+                  "--work-factor", "10", "--passphrase-file", Pass()});
+  ASSERT_EQ(rekey.exit_code, 0) << rekey.err;
+  // A new key: A's file is not to the new recipient.
+  const Result insp =
+      Conclave({"inspect", (dir_ / "a.age").string(), "--roster", Roster(2)});
+  EXPECT_NE(insp.exit_code, 0) << insp.out;
+
+  const Result push = As(1, 1, {"roster", "push", Roster(2)});
+  ASSERT_EQ(push.exit_code, 0) << push.out << push.err;
+  EXPECT_TRUE(Contains(push.out, "roster epoch 2 in force")) << push.out;
+
+  // Right after the push the checkpoint straddling it is settled for a
+  // client of either roster (docs/audit-log.md "Settlement across roster
+  // epochs"): `requests` works at once.
+  for (int epoch : {1, 2}) {
+    const Result list =
+        As(epoch, 2, {"requests"}, {}, 0,
+           (dir_ / ("list-state" + std::to_string(epoch))).string());
+    EXPECT_EQ(list.exit_code, 0) << list.out << list.err;
+  }
+
+  // New submissions only to the new key.
+  const Result stale = submit("stale", "to the retired key\n", 1);
+  EXPECT_NE(stale.exit_code, 0);
+  EXPECT_TRUE(Contains(stale.err, "retired-key")) << stale.err;
+  EXPECT_TRUE(Contains(stale.err, "roster epoch 1")) << stale.err;
+  const std::string text_b = "B: the memo under the new key\n";
+  const Result sub_b = submit("b", text_b, 2);
+  ASSERT_EQ(sub_b.exit_code, 0) << sub_b.err;
+  const std::string id_b = LastLine(sub_b.out);
+
+  // A: `request` with the current roster picks the old key's last roster.
+  const Result qa =
+      As(2, 1, {"request"}, {"--submission-id", id_a, "--reason", "old A"});
+  ASSERT_EQ(qa.exit_code, 0) << qa.err;
+  EXPECT_TRUE(Contains(qa.err, "roster epoch 1")) << qa.err;
+  const std::string rid_a = LastLine(qa.out);
+  // approve with the current roster and the old share: refused at once,
+  // saying what to do (the state directory is never created).
+  const std::string fresh = (dir_ / "fresh-state").string();
+  const Result wrong =
+      As(2, 2, {"approve"}, {"--request-id", rid_a, "--yes"}, 1, fresh);
+  EXPECT_NE(wrong.exit_code, 0);
+  EXPECT_TRUE(Contains(wrong.err, "--roster")) << wrong.err;
+  EXPECT_TRUE(Contains(wrong.err, "before the rekey")) << wrong.err;
+  EXPECT_FALSE(fs::exists(fresh));
+  // As documented: --roster OLD (the ceremony keeps it in DIR2/chain/) and
+  // the old shares.
+  EXPECT_EQ(ReadAll(Sim(2) / "chain" / "epoch-1.roster"), ReadAll(Roster(1)));
+  for (int org : {1, 2}) {
+    const Result a =
+        As(1, org, {"approve"}, {"--request-id", rid_a, "--yes"}, 1);
+    ASSERT_EQ(a.exit_code, 0) << a.err;
+  }
+  for (int org : {1, 2}) {
+    const Result r = As(1, org, {"release"}, {"--request-id", rid_a}, 1);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  }
+  const Result out_a =
+      As(1, 1, {"decrypt"},
+         {"--request-id", rid_a, "-o", (dir_ / "a.out").string()});
+  ASSERT_EQ(out_a.exit_code, 0) << out_a.err;
+  EXPECT_EQ(ReadAll(dir_ / "a.out"), text_a);
+
+  // B: the new roster and the new shares.
+  const Result qb =
+      As(2, 1, {"request"}, {"--submission-id", id_b, "--reason", "new B"});
+  ASSERT_EQ(qb.exit_code, 0) << qb.err;
+  const std::string rid_b = LastLine(qb.out);
+  // An old share for B: refused before anything is done.
+  const std::string fresh_b = (dir_ / "fresh-state-b").string();
+  const Result old_b =
+      As(2, 3, {"approve"}, {"--request-id", rid_b, "--yes"}, 1, fresh_b);
+  EXPECT_NE(old_b.exit_code, 0);
+  EXPECT_TRUE(Contains(old_b.err, "from roster epoch 1")) << old_b.err;
+  EXPECT_FALSE(fs::exists(fresh_b));
+  const Result old_rel =
+      As(2, 3, {"release"}, {"--request-id", rid_b}, 1, fresh_b);
+  EXPECT_NE(old_rel.exit_code, 0);
+  EXPECT_TRUE(Contains(old_rel.err, "from roster epoch 1")) << old_rel.err;
+  EXPECT_FALSE(fs::exists(fresh_b));
+  // A new share with the old roster: refused at once, naming the roster.
+  const Result stale_roster =
+      As(1, 3, {"approve"}, {"--request-id", rid_b, "--yes"}, 2, fresh_b);
+  EXPECT_NE(stale_roster.exit_code, 0);
+  EXPECT_TRUE(Contains(stale_roster.err, "give --roster of epoch 2"))
+      << stale_roster.err;
+  EXPECT_FALSE(fs::exists(fresh_b));
+  // With the old roster too: the request is not of that key's roster.
+  const Result old_b1 =
+      As(1, 3, {"approve"}, {"--request-id", rid_b, "--yes"}, 1);
+  EXPECT_NE(old_b1.exit_code, 0);
+  for (int org : {2, 3}) {
+    const Result a =
+        As(2, org, {"approve"}, {"--request-id", rid_b, "--yes"}, 2);
+    ASSERT_EQ(a.exit_code, 0) << a.err;
+  }
+  for (int org : {2, 3}) {
+    const Result r = As(2, org, {"release"}, {"--request-id", rid_b}, 2);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  }
+  const Result out_b =
+      As(2, 1, {"decrypt"},
+         {"--request-id", rid_b, "-o", (dir_ / "b.out").string()});
+  ASSERT_EQ(out_b.exit_code, 0) << out_b.err;
+  EXPECT_EQ(ReadAll(dir_ / "b.out"), text_b);
+
+  // The whole log, both keys, every statement against the roster it names;
+  // with either roster pinned.
+  for (int epoch : {1, 2}) {
+    const Result audit =
+        As(epoch, 1, {"audit", "verify", "--full"}, {}, 0,
+           (dir_ / ("audit-state" + std::to_string(epoch))).string());
+    EXPECT_EQ(audit.exit_code, 0) << audit.out << audit.err;
+  }
 }
 
 }  // namespace

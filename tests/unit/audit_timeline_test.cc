@@ -16,6 +16,8 @@
 #include "audit/merkle.h"
 #include "cli/audit_report.h"
 #include "crypto/hash.h"
+#include "keyceremony/reshare.h"
+#include "keyceremony/roster.h"
 #include "quorum/statements.h"
 #include "tests/quorum_fixture.h"
 #include "tests/quorum_fixture_gtest.h"
@@ -66,6 +68,42 @@ const cli::MemberActivity* FindMember(const Timeline& t, uint32_t org,
     if (m.org_id == org && m.editor_index == editor) return &m;
   }
   return nullptr;
+}
+
+// A REKEY successor of `c`'s roster, as `conclave-ceremony rekey` makes it:
+// the key material of `fresh` (another ceremony of the same shape) with the
+// organisations, editors' identities, witnesses and log key of `c`, signed
+// by every editor of `c` (as in daemon_roster_chain_test.cc).
+StatusOr<v1::Roster> Rekeyed(const Consortium& c, const Consortium& fresh) {
+  const keyceremony::VerifiedRoster& prev = c.roster();
+  const v1::RosterBody& nb = fresh.roster().body;
+  v1::RosterBody body = prev.body;
+  body.set_epoch(prev.body.epoch() + 1);
+  body.set_previous_roster_fingerprint(AsString(prev.fingerprint));
+  body.set_next_organisation_id(keyceremony::NextOrganisationId(prev.body));
+  body.mutable_change()->set_kind(v1::MEMBERSHIP_CHANGE_REKEY);
+  body.set_consortium_key(nb.consortium_key());
+  *body.mutable_consortium_commitments() = nb.consortium_commitments();
+  body.set_key_generation(nb.key_generation());
+  body.set_transcript_hash(nb.transcript_hash());
+  body.set_session_id(nb.session_id());
+  *body.mutable_drill_submission_ids() = nb.drill_submission_ids();
+  std::vector<keyceremony::RosterSigner> signers;
+  for (int i = 0; i < body.organisations_size(); ++i) {
+    v1::RosterOrganisation* o = body.mutable_organisations(i);
+    const v1::RosterOrganisation& n = nb.organisations(i);
+    *o->mutable_editor_commitments() = n.editor_commitments();
+    o->set_verification_share(n.verification_share());
+    for (int j = 0; j < o->editors_size(); ++j) {
+      o->mutable_editors(j)->set_verification_share(
+          n.editors(j).verification_share());
+      CONCLAVE_ASSIGN_OR_RETURN(const ConsortiumEditor* ed,
+                                c.Editor({o->id(), o->editors(j).index()}));
+      signers.push_back(
+          {o->id(), o->editors(j).index(), &ed->keys().signing_key()});
+    }
+  }
+  return keyceremony::SignRoster(body, signers);
 }
 
 class AuditTimelineTest : public ConsortiumTest<AuditTimelineTest> {
@@ -460,6 +498,134 @@ TEST_F(AuditTimelineTest, UnreadableAndRosterLeaves) {
   EXPECT_NE(t.events[3].summary.find("the roster you gave"), std::string::npos)
       << t.events[3].summary;
   EXPECT_EQ(t.problems.size(), 2u);
+}
+
+// After a REKEY roster leaf (docs/protocol.md "Rekey: two keys in one log")
+// a request for an old-key submission, its votes and releases name the old
+// key's last roster and are checked under it, new-key ones under the new
+// roster; whichever roster the auditor gives. A statement naming the
+// retired epoch for a new-key submission, one naming the new epoch for an
+// old-key submission, and a vote of the retired epoch on a new-key request
+// are each flagged at their leaf.
+TEST_F(AuditTimelineTest, AfterARekeyEachStatementIsCheckedUnderItsRoster) {
+  ASSERT_OK_AND_ASSIGN(Bytes own, ReadBytesFromFile(c().dir() / "ceremony" /
+                                                    "consortium.roster"));
+  v1::LogLeaf first;
+  first.set_time_unix(kFixtureNow);
+  first.mutable_roster()->set_roster(AsString(own));
+  ASSERT_OK(op().Append(first));                               // leaf 0
+  const Submission a = SubmitLogged("under the first key\n");  // leaf 1
+
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Consortium> fresh, Consortium::Create());
+  ASSERT_OK_AND_ASSIGN(v1::Roster rekey, Rekeyed(c(), *fresh));
+  ASSERT_OK_AND_ASSIGN(keyceremony::VerifiedRoster next,
+                       keyceremony::VerifyRosterSuccessor(c().roster(), rekey));
+  ASSERT_FALSE(next.consortium_key == c().consortium_key());
+  v1::LogLeaf second;
+  second.set_time_unix(kFixtureNow);
+  second.mutable_roster()->set_roster(rekey.SerializeAsString());
+  ASSERT_OK(op().Append(second));  // leaf 2
+  ASSERT_OK_AND_ASSIGN(
+      Submission b,
+      MakeSubmission(next.consortium_key, AsBytes("under the new key\n"), {}));
+  ASSERT_OK(op().AppendSubmission(b).status());  // leaf 3
+
+  // A, under the old key's last roster (epoch 1): request, votes, releases.
+  const std::vector<uint32_t> orgs = {1, 2, 3};
+  const std::vector<EditorRef> voters = c().QuorumOf(orgs);
+  ASSERT_OK_AND_ASSIGN(QuorumRun run_a,
+                       RequestAndVote(c(), op(), {1, 1}, a, voters));
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Approval> approvals,
+                       ReleaseAll(c(), run_a, voters));
+  for (const v1::Approval& ap : approvals) {
+    ASSERT_OK(op().AppendApproval(ap).status());
+  }
+  const uint64_t a_end = op().size();
+
+  // B, under the new roster, by the same editors' identities.
+  auto keys_under = [&](EditorRef ref) -> StatusOr<quorum::EditorKeys> {
+    CONCLAVE_ASSIGN_OR_RETURN(const ConsortiumEditor* e, c().Editor(ref));
+    return quorum::EditorKeys::FromIdentity(e->identity(), next);
+  };
+  ASSERT_OK_AND_ASSIGN(quorum::EditorKeys requester, keys_under({2, 1}));
+  quorum::RequestOptions ro;
+  ro.reason = "the new one";
+  ro.now_unix = kFixtureNow;
+  ASSERT_OK_AND_ASSIGN(quorum::NewRequest req_b,
+                       quorum::MakeRequest(next, requester, b.header, ro));
+  ASSERT_OK_AND_ASSIGN(quorum::VerifiedRequest ver_b,
+                       quorum::VerifyRequest(next, req_b.statement));
+  ASSERT_OK_AND_ASSIGN(const uint64_t b_index,
+                       op().AppendRequest(req_b.statement));
+  ASSERT_OK_AND_ASSIGN(audit::Checkpoint seen, op().Checkpoint());
+  for (const EditorRef& v : voters) {
+    ASSERT_OK_AND_ASSIGN(quorum::EditorKeys k, keys_under(v));
+    quorum::VoteOptions vo;
+    vo.checkpoint_size = seen.size;
+    vo.checkpoint_root.assign(seen.root_hash.begin(), seen.root_hash.end());
+    vo.now_unix = kFixtureNow;
+    ASSERT_OK_AND_ASSIGN(v1::SignedStatement vote,
+                         quorum::MakeVote(next, k, ver_b, vo));
+    ASSERT_OK(op().AppendVote(vote).status());
+  }
+  const uint64_t honest_end = op().size();
+
+  // What must be flagged.
+  ASSERT_OK_AND_ASSIGN(v1::RequestBody old_for_b,
+                       c().DraftRequestBody({3, 1}, b.header, kFixtureNow));
+  ASSERT_OK_AND_ASSIGN(
+      v1::SignedStatement old_req,
+      c().SignBody(quorum::kRequestDst, old_for_b, EditorRef{3, 1}));
+  ASSERT_OK_AND_ASSIGN(const uint64_t old_req_index,
+                       op().AppendRequest(old_req));
+  ASSERT_OK_AND_ASSIGN(v1::RequestBody new_for_a,
+                       c().DraftRequestBody({3, 1}, a.header, kFixtureNow));
+  new_for_a.set_epoch(next.body.epoch());
+  new_for_a.set_roster_fingerprint(AsString(next.fingerprint));
+  ASSERT_OK_AND_ASSIGN(
+      v1::SignedStatement new_req,
+      c().SignBody(quorum::kRequestDst, new_for_a, EditorRef{3, 1}));
+  ASSERT_OK_AND_ASSIGN(const uint64_t new_req_index,
+                       op().AppendRequest(new_req));
+  ASSERT_OK_AND_ASSIGN(v1::SignedStatement old_vote,
+                       c().HandSignedVote({4, 1}, req_b.id, seen, kFixtureNow));
+  ASSERT_OK_AND_ASSIGN(const uint64_t old_vote_index,
+                       op().AppendVote(old_vote));
+
+  ASSERT_OK_AND_ASSIGN(audit::Checkpoint cp, op().Checkpoint());
+  const std::vector<const keyceremony::VerifiedRoster*> pins = {&c().roster(),
+                                                                &next};
+  for (const keyceremony::VerifiedRoster* pinned : pins) {
+    SCOPED_TRACE("pinned roster epoch " + std::to_string(pinned->body.epoch()));
+    ASSERT_OK_AND_ASSIGN(Timeline t, BuildTimeline(*pinned, Leaves(), 0, cp));
+    for (uint64_t i = 0; i < honest_end; ++i) {
+      EXPECT_TRUE(ProblemsAt(t, i).empty())
+          << "leaf " << i << ": " << ProblemsAt(t, i).front()->message;
+    }
+    for (uint64_t i = 4; i < a_end; ++i) {
+      EXPECT_EQ(t.events[i].signature, SignatureStatus::kVerified) << i;
+    }
+    ASSERT_EQ(t.requests.size(), 4u);
+    EXPECT_TRUE(t.requests[0].valid);
+    EXPECT_TRUE(t.requests[0].progress.complete());
+    EXPECT_EQ(t.requests[0].approvals, voters.size());
+    EXPECT_TRUE(t.requests[1].valid);
+    EXPECT_EQ(t.requests[1].index, b_index);
+    EXPECT_TRUE(t.requests[1].progress.complete());
+    EXPECT_TRUE(HasProblem(t, old_req_index, cli::kProblemInvalidStatement,
+                           "fails verification"));
+    EXPECT_TRUE(HasProblem(t, new_req_index, cli::kProblemInvalidStatement,
+                           "fails verification"));
+    EXPECT_TRUE(
+        HasProblem(t, old_vote_index, cli::kProblemVoteNotCounted, "epoch"));
+    EXPECT_EQ(t.problems.size(), 3u);
+    EXPECT_TRUE(
+        std::any_of(t.notes.begin(), t.notes.end(), [](const std::string& n) {
+          return n.find(
+                     "leaf 2 starts a new consortium "
+                     "key") != std::string::npos;
+        }));
+  }
 }
 
 // `audit show`: one event decoded in full; every field, signer and the
