@@ -265,24 +265,38 @@ struct EditorRow {
   int64_t received_unix;
 };
 
+// Steps `s` to its end, appending read(db, s) for each row; `read` returns
+// T or StatusOr<T>, and its first error stops the walk.
+template <typename T, typename Read>
+Status AppendRows(Db& db, Stmt& s, const Read& read, std::vector<T>* out) {
+  for (;;) {
+    CONCLAVE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return OkStatus();
+    CONCLAVE_ASSIGN_OR_RETURN(T r, StatusOr<T>(read(db, s)));
+    out->push_back(std::move(r));
+  }
+}
+
 StatusOr<std::vector<EditorRow>> ListEditorRows(Db& db, const EditorSql& sql,
                                                 const Sha256Digest& request) {
   CONCLAVE_ASSIGN_OR_RETURN(Stmt s, db.Prepare(sql.list));
   s.Bind(1, ByteSpan(request));
   std::vector<EditorRow> out;
-  for (;;) {
-    CONCLAVE_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    EditorRow r;
-    CONCLAVE_ASSIGN_OR_RETURN(r.request_id, DigestColumn(s, 0, "request id"));
-    r.org_id = static_cast<uint32_t>(s.Int(1));
-    r.editor_index = static_cast<uint32_t>(s.Int(2));
-    r.decision = static_cast<uint32_t>(s.Int(3));
-    r.bytes = s.Blob(4);
-    r.leaf_index = static_cast<uint64_t>(s.Int(5));
-    r.received_unix = s.Int(6);
-    out.push_back(std::move(r));
-  }
+  CONCLAVE_RETURN_IF_ERROR(AppendRows(
+      db, s,
+      [](Db&, const Stmt& st) -> StatusOr<EditorRow> {
+        EditorRow r;
+        CONCLAVE_ASSIGN_OR_RETURN(r.request_id,
+                                  DigestColumn(st, 0, "request id"));
+        r.org_id = static_cast<uint32_t>(st.Int(1));
+        r.editor_index = static_cast<uint32_t>(st.Int(2));
+        r.decision = static_cast<uint32_t>(st.Int(3));
+        r.bytes = st.Blob(4);
+        r.leaf_index = static_cast<uint64_t>(st.Int(5));
+        r.received_unix = st.Int(6);
+        return r;
+      },
+      &out));
   return out;
 }
 
@@ -426,6 +440,30 @@ std::string_view RequestStateName(RequestState state) {
 
 // ---- RecordReader ----
 
+template <typename T, typename Bind, typename Read>
+StatusOr<std::vector<T>> RecordReader::QueryRows(const std::string& sql,
+                                                 const Bind& bind,
+                                                 const Read& read) const {
+  std::vector<T> out;
+  CONCLAVE_RETURN_IF_ERROR(WithDb([&](Db& db) -> Status {
+    CONCLAVE_ASSIGN_OR_RETURN(Stmt s, db.Prepare(sql));
+    bind(s);
+    return AppendRows(db, s, read, &out);
+  }));
+  return out;
+}
+
+namespace {
+
+// For queries without parameters.
+void BindNothing(Stmt&) {}
+
+StatusOr<RequestRecord> ReadRequestRow(Db&, const Stmt& s) {
+  return ReadRequest(s);
+}
+
+}  // namespace
+
 StatusOr<SubmissionRecord> RecordReader::GetSubmission(
     std::string_view id) const {
   std::optional<SubmissionRecord> out;
@@ -444,22 +482,11 @@ StatusOr<SubmissionRecord> RecordReader::GetSubmission(
 
 StatusOr<std::vector<SubmissionRecord>> RecordReader::ListSubmissions(
     uint64_t from_leaf, size_t limit) const {
-  std::vector<SubmissionRecord> out;
-  CONCLAVE_RETURN_IF_ERROR(WithDb([&](Db& db) -> Status {
-    CONCLAVE_ASSIGN_OR_RETURN(
-        Stmt s, db.Prepare(std::string(kSubmissionColumns) +
-                           "WHERE leaf_index >= ?1 ORDER BY leaf_index "
-                           "LIMIT ?2"));
-    s.BindU64(1, from_leaf).BindU64(2, limit);
-    for (;;) {
-      CONCLAVE_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      CONCLAVE_ASSIGN_OR_RETURN(SubmissionRecord r, ReadSubmission(db, s));
-      out.push_back(std::move(r));
-    }
-    return OkStatus();
-  }));
-  return out;
+  return QueryRows<SubmissionRecord>(
+      std::string(kSubmissionColumns) +
+          "WHERE leaf_index >= ?1 ORDER BY leaf_index LIMIT ?2",
+      [&](Stmt& s) { s.BindU64(1, from_leaf).BindU64(2, limit); },
+      ReadSubmission);
 }
 
 StatusOr<bool> RecordReader::BlobReferenced(
@@ -493,47 +520,27 @@ StatusOr<RequestRecord> RecordReader::GetRequest(const Sha256Digest& id) const {
 
 StatusOr<std::vector<RequestRecord>> RecordReader::ListRequests(
     std::optional<RequestState> state, uint64_t from_leaf, size_t limit) const {
-  std::vector<RequestRecord> out;
-  CONCLAVE_RETURN_IF_ERROR(WithDb([&](Db& db) -> Status {
-    CONCLAVE_ASSIGN_OR_RETURN(
-        Stmt s, db.Prepare(std::string(kRequestColumns) +
-                           "WHERE (?1 IS NULL OR state = ?1) AND "
-                           "leaf_index >= ?2 ORDER BY leaf_index LIMIT ?3"));
-    if (state) {
-      s.Bind(1, RequestStateName(*state));
-    } else {
-      s.BindNull(1);
-    }
-    s.BindU64(2, from_leaf).BindU64(3, limit);
-    for (;;) {
-      CONCLAVE_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      CONCLAVE_ASSIGN_OR_RETURN(RequestRecord r, ReadRequest(s));
-      out.push_back(std::move(r));
-    }
-    return OkStatus();
-  }));
-  return out;
+  return QueryRows<RequestRecord>(
+      std::string(kRequestColumns) +
+          "WHERE (?1 IS NULL OR state = ?1) AND leaf_index >= ?2 "
+          "ORDER BY leaf_index LIMIT ?3",
+      [&](Stmt& s) {
+        if (state) {
+          s.Bind(1, RequestStateName(*state));
+        } else {
+          s.BindNull(1);
+        }
+        s.BindU64(2, from_leaf).BindU64(3, limit);
+      },
+      ReadRequestRow);
 }
 
 StatusOr<std::vector<RequestRecord>> RecordReader::ListExpiredOpenRequests(
     int64_t now_unix) const {
-  std::vector<RequestRecord> out;
-  CONCLAVE_RETURN_IF_ERROR(WithDb([&](Db& db) -> Status {
-    CONCLAVE_ASSIGN_OR_RETURN(
-        Stmt s, db.Prepare(std::string(kRequestColumns) +
-                           "WHERE state = 'open' AND expires_unix <= ?1 "
-                           "ORDER BY leaf_index"));
-    s.Bind(1, now_unix);
-    for (;;) {
-      CONCLAVE_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      CONCLAVE_ASSIGN_OR_RETURN(RequestRecord r, ReadRequest(s));
-      out.push_back(std::move(r));
-    }
-    return OkStatus();
-  }));
-  return out;
+  return QueryRows<RequestRecord>(
+      std::string(kRequestColumns) +
+          "WHERE state = 'open' AND expires_unix <= ?1 ORDER BY leaf_index",
+      [&](Stmt& s) { s.Bind(1, now_unix); }, ReadRequestRow);
 }
 
 // The rows of one editor-statement table, each made into its record type.
@@ -594,7 +601,6 @@ StatusOr<std::vector<WithdrawalRecord>> RecordReader::ListWithdrawals(
   return out;
 }
 
-
 // ---- Contacts and replies (issue 8) ----
 
 namespace {
@@ -629,6 +635,9 @@ StatusOr<ReplyRecord> ReadReply(const Stmt& s) {
   r.received_unix = s.Int(7);
   return r;
 }
+
+ContactRecord ReadContactRow(Db&, const Stmt& s) { return ReadContact(s); }
+StatusOr<ReplyRecord> ReadReplyRow(Db&, const Stmt& s) { return ReadReply(s); }
 
 }  // namespace
 
@@ -667,95 +676,43 @@ StatusOr<ContactRecord> RecordReader::GetContactForSubmission(
 }
 
 StatusOr<std::vector<ContactRecord>> RecordReader::ListContacts() const {
-  std::vector<ContactRecord> out;
-  CONCLAVE_RETURN_IF_ERROR(WithDb([&](Db& db) -> Status {
-    CONCLAVE_ASSIGN_OR_RETURN(
-        Stmt s, db.Prepare("SELECT c.lookup_id, c.auth_key, "
-                           "c.reply_recipient, c.submission_id, "
-                           "c.created_unix FROM contacts c JOIN submissions "
-                           "s ON s.id = c.submission_id ORDER BY "
-                           "s.leaf_index"));
-    for (;;) {
-      CONCLAVE_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      out.push_back(ReadContact(s));
-    }
-    return OkStatus();
-  }));
-  return out;
+  return QueryRows<ContactRecord>(
+      "SELECT c.lookup_id, c.auth_key, c.reply_recipient, c.submission_id, "
+      "c.created_unix FROM contacts c JOIN submissions s ON s.id = "
+      "c.submission_id ORDER BY s.leaf_index",
+      BindNothing, ReadContactRow);
 }
 
 StatusOr<std::vector<SubmissionRecord>> RecordReader::ListLinkedSubmissions(
     uint64_t first_leaf) const {
-  std::vector<SubmissionRecord> out;
-  CONCLAVE_RETURN_IF_ERROR(WithDb([&](Db& db) -> Status {
-    CONCLAVE_ASSIGN_OR_RETURN(
-        Stmt s, db.Prepare(std::string(kSubmissionColumns) +
-                           "WHERE linked_to_leaf = ?1 ORDER BY leaf_index"));
-    s.BindU64(1, first_leaf);
-    for (;;) {
-      CONCLAVE_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      CONCLAVE_ASSIGN_OR_RETURN(SubmissionRecord r, ReadSubmission(db, s));
-      out.push_back(std::move(r));
-    }
-    return OkStatus();
-  }));
-  return out;
+  return QueryRows<SubmissionRecord>(
+      std::string(kSubmissionColumns) +
+          "WHERE linked_to_leaf = ?1 ORDER BY leaf_index",
+      [&](Stmt& s) { s.BindU64(1, first_leaf); }, ReadSubmission);
 }
 
 StatusOr<std::vector<uint64_t>> RecordReader::ListLinkTargets() const {
-  std::vector<uint64_t> out;
-  CONCLAVE_RETURN_IF_ERROR(WithDb([&](Db& db) -> Status {
-    CONCLAVE_ASSIGN_OR_RETURN(
-        Stmt s, db.Prepare("SELECT DISTINCT linked_to_leaf FROM submissions "
-                           "WHERE linked_to_leaf IS NOT NULL ORDER BY 1"));
-    for (;;) {
-      CONCLAVE_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      out.push_back(static_cast<uint64_t>(s.Int(0)));
-    }
-    return OkStatus();
-  }));
-  return out;
+  return QueryRows<uint64_t>(
+      "SELECT DISTINCT linked_to_leaf FROM submissions "
+      "WHERE linked_to_leaf IS NOT NULL ORDER BY 1",
+      BindNothing,
+      [](Db&, const Stmt& s) { return static_cast<uint64_t>(s.Int(0)); });
 }
 
 StatusOr<std::vector<RequestRecord>> RecordReader::ListRequestsForSubmission(
     std::string_view submission_id) const {
-  std::vector<RequestRecord> out;
-  CONCLAVE_RETURN_IF_ERROR(WithDb([&](Db& db) -> Status {
-    CONCLAVE_ASSIGN_OR_RETURN(
-        Stmt s, db.Prepare(std::string(kRequestColumns) +
-                           "WHERE submission_id = ?1 ORDER BY leaf_index"));
-    s.Bind(1, submission_id);
-    for (;;) {
-      CONCLAVE_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      CONCLAVE_ASSIGN_OR_RETURN(RequestRecord r, ReadRequest(s));
-      out.push_back(std::move(r));
-    }
-    return OkStatus();
-  }));
-  return out;
+  return QueryRows<RequestRecord>(
+      std::string(kRequestColumns) +
+          "WHERE submission_id = ?1 ORDER BY leaf_index",
+      [&](Stmt& s) { s.Bind(1, submission_id); }, ReadRequestRow);
 }
 
 StatusOr<std::vector<ReplyRecord>> RecordReader::ListReplies(
     std::string_view submission_id) const {
-  std::vector<ReplyRecord> out;
-  CONCLAVE_RETURN_IF_ERROR(WithDb([&](Db& db) -> Status {
-    CONCLAVE_ASSIGN_OR_RETURN(
-        Stmt s, db.Prepare(std::string(kReplyColumns) +
-                           "WHERE submission_id = ?1 ORDER BY leaf_index"));
-    s.Bind(1, submission_id);
-    for (;;) {
-      CONCLAVE_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      CONCLAVE_ASSIGN_OR_RETURN(ReplyRecord r, ReadReply(s));
-      out.push_back(std::move(r));
-    }
-    return OkStatus();
-  }));
-  return out;
+  return QueryRows<ReplyRecord>(
+      std::string(kReplyColumns) +
+          "WHERE submission_id = ?1 ORDER BY leaf_index",
+      [&](Stmt& s) { s.Bind(1, submission_id); }, ReadReplyRow);
 }
 
 StatusOr<RosterRecord> RecordReader::GetRoster(uint64_t epoch) const {

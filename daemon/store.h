@@ -246,6 +246,13 @@ class RecordReader {
  protected:
   using DbFn = std::function<Status(sqlite::Db&)>;
   virtual Status WithDb(const DbFn& fn) const = 0;
+
+ private:
+  // One SELECT: bind(Stmt&) sets its parameters, read(Db&, const Stmt&)
+  // makes each row a T (or an error). Defined in store.cc.
+  template <typename T, typename Bind, typename Read>
+  StatusOr<std::vector<T>> QueryRows(const std::string& sql, const Bind& bind,
+                                     const Read& read) const;
 };
 
 class Store final : public RecordReader {

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "keyceremony/ceremony_commands.h"
+#include "sealed/passphrase.h"
 
 namespace conclave::keyceremony {
 
@@ -67,6 +68,36 @@ std::optional<std::string> OptionalString(const cxxopts::ParseResult& r,
                                           const std::string& name) {
   if (!r.count(name)) return std::nullopt;
   return r[name].as<std::string>();
+}
+
+StatusOr<SecretBytes> CommandPassphrase(const cxxopts::ParseResult& r,
+                                        const std::string& prompt,
+                                        bool confirm) {
+  return GetPassphrase(OptionalString(r, "passphrase-file"), prompt, confirm);
+}
+
+StatusOr<v1::EditorIdentity> OpenEditorIdentity(const std::string& path,
+                                                const cxxopts::ParseResult& r) {
+  CONCLAVE_ASSIGN_OR_RETURN(
+      SecretBytes pass,
+      CommandPassphrase(r, "Passphrase of " + path + ": ", false));
+  CONCLAVE_ASSIGN_OR_RETURN(OpenedSecret opened, ReadSealedFile(path, pass));
+  if (!opened.message().has_editor_identity()) {
+    return InvalidArgumentError(path + " is not an editor identity");
+  }
+  return opened.message().editor_identity();
+}
+
+StatusOr<OpenedSecret> OpenShareFile(const std::string& path,
+                                     const cxxopts::ParseResult& r) {
+  CONCLAVE_ASSIGN_OR_RETURN(
+      SecretBytes pass,
+      CommandPassphrase(r, "Passphrase of your share " + path + ": ", false));
+  CONCLAVE_ASSIGN_OR_RETURN(OpenedSecret opened, ReadSealedFile(path, pass));
+  if (!opened.message().has_editor_share()) {
+    return InvalidArgumentError(path + " is not a share file");
+  }
+  return opened;
 }
 
 }  // namespace conclave::keyceremony

@@ -5,11 +5,18 @@
 #define CONCLAVE_KEYCEREMONY_COMMAND_UTIL_H_
 
 #include <cxxopts.hpp>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "base/bytes.h"
+#include "base/file_util.h"
+#include "base/secret_bytes.h"
 #include "base/status.h"
+#include "conclave/v1/ceremony.pb.h"
+#include "keyceremony/rounds.h"
+#include "sealed/sealed_file.h"
 
 namespace conclave::keyceremony {
 
@@ -36,6 +43,58 @@ std::optional<int> ParseCommand(const std::string& cmd,
 // The value of a string option, if given.
 std::optional<std::string> OptionalString(const cxxopts::ParseResult& r,
                                           const std::string& name);
+
+// A passphrase: the first line of --passphrase-file if given, else typed at
+// `prompt` (twice when `confirm`, for a file about to be sealed).
+StatusOr<SecretBytes> CommandPassphrase(const cxxopts::ParseResult& r,
+                                        const std::string& prompt,
+                                        bool confirm);
+
+// An editor's identity.age, opened ("Passphrase of PATH: ").
+// INVALID_ARGUMENT if it holds something else. The copy lives for one
+// command; protobuf strings are not wiped.
+StatusOr<v1::EditorIdentity> OpenEditorIdentity(const std::string& path,
+                                                const cxxopts::ParseResult& r);
+
+// An editor's share.age, opened ("Passphrase of your share PATH: ").
+// INVALID_ARGUMENT if it holds something else.
+StatusOr<OpenedSecret> OpenShareFile(const std::string& path,
+                                     const cxxopts::ParseResult& r);
+
+// `msg` serialized into a new file (0644; the write is atomic and refuses
+// an existing file).
+template <typename M>
+Status WriteNewMessage(const std::filesystem::path& path, const M& msg) {
+  std::string s;
+  if (!msg.SerializeToString(&s)) {
+    return InternalError("cannot serialize " + path.string());
+  }
+  return CreateFileAtomically(path, AsBytes(s), 0644);
+}
+
+// `msg` serialized over `path` (atomic replace, 0644).
+template <typename M>
+Status ReplaceMessage(const std::filesystem::path& path, const M& msg) {
+  std::string s;
+  if (!msg.SerializeToString(&s)) {
+    return InternalError("cannot serialize " + path.string());
+  }
+  return WriteFileAtomically(path, AsBytes(s), 0644);
+}
+
+// A message file of at most kMaxCeremonyFileSize; INVALID_ARGUMENT "PATH is
+// not WHAT" (`what` with its article: "a roster") if it does not parse.
+template <typename M>
+StatusOr<M> ReadMessageFile(const std::filesystem::path& path,
+                            const std::string& what) {
+  CONCLAVE_ASSIGN_OR_RETURN(Bytes data,
+                            ReadFileBytes(path, kMaxCeremonyFileSize));
+  M m;
+  if (!m.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
+    return InvalidArgumentError(path.string() + " is not " + what);
+  }
+  return m;
+}
 
 }  // namespace conclave::keyceremony
 

@@ -56,35 +56,6 @@ std::string KindName(v1::MembershipChangeKind kind) {
   return kind == v1::MEMBERSHIP_CHANGE_REFRESH ? "refresh" : "reshare";
 }
 
-template <typename M>
-Status WriteNew(const fs::path& path, const M& msg) {
-  std::string s;
-  if (!msg.SerializeToString(&s)) {
-    return InternalError("cannot serialize " + path.string());
-  }
-  return CreateFileAtomically(path, AsBytes(s), 0644);
-}
-
-template <typename M>
-Status Replace(const fs::path& path, const M& msg) {
-  std::string s;
-  if (!msg.SerializeToString(&s)) {
-    return InternalError("cannot serialize " + path.string());
-  }
-  return WriteFileAtomically(path, AsBytes(s), 0644);
-}
-
-template <typename M>
-StatusOr<M> ReadMessage(const fs::path& path, const std::string& what) {
-  CONCLAVE_ASSIGN_OR_RETURN(Bytes data,
-                            ReadFileBytes(path, kMaxCeremonyFileSize));
-  M m;
-  if (!m.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
-    return InvalidArgumentError(path.string() + " is not " + what);
-  }
-  return m;
-}
-
 // Every DIR/*SUFFIX, sorted by name.
 StatusOr<std::vector<fs::path>> ListFiles(const fs::path& dir,
                                           std::string_view suffix) {
@@ -113,8 +84,9 @@ StatusOr<VerifiedRoster> LoadPrevious(const std::string& path) {
 
 StatusOr<CheckedResharePlan> LoadReshare(const std::string& path,
                                          const VerifiedRoster& prev) {
-  CONCLAVE_ASSIGN_OR_RETURN(v1::ResharePlan plan, ReadMessage<v1::ResharePlan>(
-                                                      path, "a reshare plan"));
+  CONCLAVE_ASSIGN_OR_RETURN(
+      v1::ResharePlan plan,
+      ReadMessageFile<v1::ResharePlan>(path, "a reshare plan"));
   CONCLAVE_ASSIGN_OR_RETURN(CheckedResharePlan checked,
                             CheckResharePlan(plan, prev));
   std::printf("reshare plan fingerprint (SHA-256): %s\n",
@@ -133,15 +105,8 @@ struct OpenedIdentity {
 
 StatusOr<std::unique_ptr<OpenedIdentity>> OpenIdentityFile(
     const std::string& path, const cxxopts::ParseResult& r) {
-  CONCLAVE_ASSIGN_OR_RETURN(
-      SecretBytes pass, GetPassphrase(OptionalString(r, "passphrase-file"),
-                                      "Passphrase of " + path + ": ", false));
-  CONCLAVE_ASSIGN_OR_RETURN(OpenedSecret opened, ReadSealedFile(path, pass));
-  if (!opened.message().has_editor_identity()) {
-    return InvalidArgumentError(path + " is not an editor identity");
-  }
   auto out = std::make_unique<OpenedIdentity>();
-  out->message = opened.message().editor_identity();
+  CONCLAVE_ASSIGN_OR_RETURN(out->message, OpenEditorIdentity(path, r));
   out->org = out->message.org_id();
   CONCLAVE_ASSIGN_OR_RETURN(
       Ed25519PrivateKey key,
@@ -173,19 +138,6 @@ std::optional<uint32_t> FindEditorByKey(const Orgs& orgs, uint32_t org,
   return std::nullopt;
 }
 
-StatusOr<OpenedSecret> OpenShareFile(const std::string& path,
-                                     const cxxopts::ParseResult& r) {
-  CONCLAVE_ASSIGN_OR_RETURN(
-      SecretBytes pass,
-      GetPassphrase(OptionalString(r, "passphrase-file"),
-                    "Passphrase of your share " + path + ": ", false));
-  CONCLAVE_ASSIGN_OR_RETURN(OpenedSecret opened, ReadSealedFile(path, pass));
-  if (!opened.message().has_editor_share()) {
-    return InvalidArgumentError(path + " is not a share file");
-  }
-  return opened;
-}
-
 // Every DIR/*.dealing. A file that does not parse is named; the library
 // names the dealer of everything else.
 StatusOr<std::vector<v1::ReshareDealing>> LoadDealings(const fs::path& dir) {
@@ -195,7 +147,7 @@ StatusOr<std::vector<v1::ReshareDealing>> LoadDealings(const fs::path& dir) {
   for (const fs::path& f : files) {
     CONCLAVE_ASSIGN_OR_RETURN(
         v1::ReshareDealing d,
-        ReadMessage<v1::ReshareDealing>(f, "a reshare dealing"));
+        ReadMessageFile<v1::ReshareDealing>(f, "a reshare dealing"));
     out.push_back(std::move(d));
   }
   if (out.empty()) {
@@ -220,6 +172,13 @@ constexpr char kComplaint[] =
     "quorum of dealers\nwithout that dealer (reshare plan --dealers ...), "
     "makes a new plan and starts\nagain; destroy every .dealing file of this "
     "plan.\n";
+
+// Fail, then the complaint the room acts on.
+int FailWithComplaint(const std::string& cmd, const Status& status) {
+  const int rc = Fail(cmd, status);
+  std::fputs(kComplaint, stderr);
+  return rc;
+}
 
 constexpr char kOldSharesBox[] = R"(
 +------------------------------------------------------------------------+
@@ -319,7 +278,7 @@ StatusOr<std::vector<v1::PublicCardBody>> ReadCards(const fs::path& dir,
   std::vector<v1::PublicCardBody> out;
   for (const fs::path& p : paths) {
     CONCLAVE_ASSIGN_OR_RETURN(v1::PublicCard card,
-                              ReadMessage<v1::PublicCard>(p, "a card"));
+                              ReadMessageFile<v1::PublicCard>(p, "a card"));
     StatusOr<v1::PublicCardBody> body = VerifyPublicCard(card);
     if (!body.ok()) return body.status().Annotate(p.string());
     if (body->org_id() != org) {
@@ -553,7 +512,7 @@ The plan fingerprint is printed: write it on the board.
           for (const auto& e : fs::recursive_directory_iterator(dir, ec)) {
             if (e.path().extension() != ".card") continue;
             StatusOr<v1::PublicCard> c =
-                ReadMessage<v1::PublicCard>(e.path(), "a card");
+                ReadMessageFile<v1::PublicCard>(e.path(), "a card");
             if (!c.ok())
               return StatusOr<std::vector<v1::PublicCardBody>>(c.status());
             StatusOr<v1::PublicCardBody> body = VerifyPublicCard(*c);
@@ -649,7 +608,7 @@ The plan fingerprint is printed: write it on the board.
   if (!plan.ok()) return Fail(cmd, plan.status());
   StatusOr<CheckedResharePlan> checked = CheckResharePlan(*plan, *prev);
   if (!checked.ok()) return Fail(cmd, checked.status());
-  Status s = WriteNew(r["out"].as<std::string>(), *plan);
+  Status s = WriteNewMessage(r["out"].as<std::string>(), *plan);
   if (!s.ok()) return Fail(cmd, s);
   PrintCommittee(checked->body, pb);
   for (const std::string& id : stranded) {
@@ -749,7 +708,7 @@ copy) once the new roster is final.
   std::error_code ec;
   fs::create_directories(dir, ec);
   const fs::path out = dir / DealingName(es.org_id(), es.editor_index());
-  Status s = WriteNew(out, *dealing);
+  Status s = WriteNewMessage(out, *dealing);
   if (!s.ok()) return Fail(cmd, s);
   std::printf("dealing of dealer %s written: %s\n",
               EditorLabel(es.org_id(), es.editor_index()).c_str(), out.c_str());
@@ -830,9 +789,7 @@ named, and the room must choose a new quorum of dealers and a new plan.
       dealings.ok() ? CombineReshareDealings(*plan, *prev, *dealings)
                     : StatusOr<ReshareOutcome>(dealings.status());
   if (!outcome.ok()) {
-    const int rc = Fail(cmd, outcome.status());
-    std::fputs(kComplaint, stderr);
-    return rc;
+    return FailWithComplaint(cmd, outcome.status());
   }
   StatusOr<std::unique_ptr<OpenedIdentity>> id =
       OpenIdentityFile(r["identity"].as<std::string>(), r);
@@ -855,16 +812,13 @@ named, and the room must choose a new quorum of dealers and a new plan.
       ReceiveReshare(*plan, *prev, *dealings, p, *q, (*id)->receiving,
                      old ? &old->message().editor_share() : nullptr);
   if (!got.ok()) {
-    const int rc = Fail(cmd, got.status());
-    std::fputs(kComplaint, stderr);
-    return rc;
+    return FailWithComplaint(cmd, got.status());
   }
   // The transcript everyone must certify identically.
   StatusOr<SuccessorDraft> draft = AssembleSuccessor(*plan, *prev, *outcome);
   if (!draft.ok()) return Fail(cmd, draft.status());
-  StatusOr<SecretBytes> pass = GetPassphrase(
-      OptionalString(r, "passphrase-file"),
-      "Passphrase for your new share " + out.string() + ": ", true);
+  StatusOr<SecretBytes> pass = CommandPassphrase(
+      r, "Passphrase for your new share " + out.string() + ": ", true);
   if (!pass.ok()) return Fail(cmd, pass.status());
   if (out.has_parent_path()) fs::create_directories(out.parent_path(), ec);
   Status s =
@@ -876,7 +830,7 @@ named, and the room must choose a new quorum of dealers and a new plan.
   SignReshareRecord(&cert, false, p, *q, *(*id)->signing);
   const fs::path cdir = r["certifications"].as<std::string>();
   fs::create_directories(cdir, ec);
-  s = WriteNew(cdir / CertificationName(p, *q), cert);
+  s = WriteNewMessage(cdir / CertificationName(p, *q), cert);
   if (!s.ok()) return Fail(cmd, s);
   std::printf("all %d dealings verified\n", plan->body.dealers_size());
   std::printf("new share of %s sealed at epoch %llu: %s\n",
@@ -946,9 +900,7 @@ hand).
       dealings.ok() ? CombineReshareDealings(*plan, *prev, *dealings)
                     : StatusOr<ReshareOutcome>(dealings.status());
   if (!outcome.ok()) {
-    const int rc = Fail(cmd, outcome.status());
-    std::fputs(kComplaint, stderr);
-    return rc;
+    return FailWithComplaint(cmd, outcome.status());
   }
   StatusOr<SuccessorDraft> draft = AssembleSuccessor(*plan, *prev, *outcome);
   if (!draft.ok()) return Fail(cmd, draft.status());
@@ -962,7 +914,7 @@ hand).
   if (!files.ok()) return Fail(cmd, files.status());
   for (const fs::path& f : *files) {
     StatusOr<v1::ReshareRecord> c =
-        ReadMessage<v1::ReshareRecord>(f, "a certification");
+        ReadMessageFile<v1::ReshareRecord>(f, "a certification");
     if (!c.ok()) return Fail(cmd, c.status());
     if (c->editor_signatures_size() != 1 || c->dealer_signatures_size() != 0) {
       return Fail(cmd, InvalidArgumentError(
@@ -1033,8 +985,8 @@ hand).
   if (!draft->body.SerializeToString(roster.mutable_signed_())) {
     return Fail(cmd, InternalError("cannot serialize the roster"));
   }
-  Status s = WriteNew(out / "reshare.record", draft->record);
-  if (s.ok()) s = WriteNew(out / "roster.unsigned", roster);
+  Status s = WriteNewMessage(out / "reshare.record", draft->record);
+  if (s.ok()) s = WriteNewMessage(out / "roster.unsigned", roster);
   if (!s.ok()) return Fail(cmd, s);
   PrintCommittee(plan->body, prev->body);
   std::printf("transcript SHA-256: %s\n",
@@ -1073,12 +1025,12 @@ struct Draft {
 
 StatusOr<Draft> ReadDraft(const fs::path& dir) {
   Draft d;
-  CONCLAVE_ASSIGN_OR_RETURN(
-      d.roster, ReadMessage<v1::Roster>(dir / "roster.unsigned", "a roster"));
+  CONCLAVE_ASSIGN_OR_RETURN(d.roster, ReadMessageFile<v1::Roster>(
+                                          dir / "roster.unsigned", "a roster"));
   if (!d.body.ParseFromString(d.roster.signed_())) {
     return InvalidArgumentError("roster.unsigned: the body does not parse");
   }
-  CONCLAVE_ASSIGN_OR_RETURN(d.record, ReadMessage<v1::ReshareRecord>(
+  CONCLAVE_ASSIGN_OR_RETURN(d.record, ReadMessageFile<v1::ReshareRecord>(
                                           dir / "reshare.record", "a record"));
   return d;
 }
@@ -1211,8 +1163,8 @@ ways in one run.
     return Fail(cmd, NotFoundError("this identity is neither an editor of "
                                    "the new roster nor a dealer of the plan"));
   }
-  s = Replace(dir / "reshare.record", d->record);
-  if (s.ok()) s = Replace(dir / "roster.unsigned", d->roster);
+  s = ReplaceMessage(dir / "reshare.record", d->record);
+  if (s.ok()) s = ReplaceMessage(dir / "roster.unsigned", d->roster);
   if (!s.ok()) return Fail(cmd, s);
   int editors = 0;
   for (const v1::RosterOrganisation& o : d->body.organisations()) {
@@ -1276,7 +1228,8 @@ shares are destroyed.
     if (!v.ok()) return Fail(cmd, v.status().Annotate("the earlier chain"));
     chain = std::move(c).value();
   } else {
-    StatusOr<v1::Roster> one = ReadMessage<v1::Roster>(old_path, "a roster");
+    StatusOr<v1::Roster> one =
+        ReadMessageFile<v1::Roster>(old_path, "a roster");
     if (!one.ok()) return Fail(cmd, one.status());
     chain.push_back(std::move(one).value());
   }
@@ -1287,10 +1240,10 @@ shares are destroyed.
     const fs::path p =
         dir / "chain" / ("epoch-" + std::to_string(b.epoch()) + ".roster");
     if (fs::exists(p, ec)) continue;
-    s = WriteNew(p, c);
+    s = WriteNewMessage(p, c);
     if (!s.ok()) return Fail(cmd, s);
   }
-  s = WriteNew(dir / "consortium.roster", d->roster);
+  s = WriteNewMessage(dir / "consortium.roster", d->roster);
   const std::string recipient =
       age::EncodeP256TagRecipient(next->consortium_key);
   if (s.ok()) {

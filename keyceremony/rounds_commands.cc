@@ -43,28 +43,13 @@ StatusOr<CheckedPlan> LoadPlan(const std::string& path, bool complete) {
   return checked;
 }
 
-StatusOr<v1::EditorIdentity> OpenIdentity(const std::string& path,
-                                          const cxxopts::ParseResult& r) {
-  CONCLAVE_ASSIGN_OR_RETURN(
-      SecretBytes pass, GetPassphrase(OptionalString(r, "passphrase-file"),
-                                      "Passphrase of " + path + ": ", false));
-  CONCLAVE_ASSIGN_OR_RETURN(OpenedSecret opened, ReadSealedFile(path, pass));
-  if (!opened.message().has_editor_identity()) {
-    return InvalidArgumentError(path + " is not an editor identity");
-  }
-  // The copy is wiped by the caller's scope end only as far as protobuf
-  // strings allow; it lives for one command.
-  return opened.message().editor_identity();
-}
-
 // The participant key: passphrase, open, check it is the plan's.
 StatusOr<Scalar> OpenParticipant(const CheckedPlan& plan,
                                  const std::string& path,
                                  const cxxopts::ParseResult& r, uint32_t* org) {
   CONCLAVE_ASSIGN_OR_RETURN(
       SecretBytes pass,
-      GetPassphrase(OptionalString(r, "passphrase-file"),
-                    "Passphrase of the participant key: ", false));
+      CommandPassphrase(r, "Passphrase of the participant key: ", false));
   CONCLAVE_ASSIGN_OR_RETURN(Scalar d,
                             OpenParticipantKey(plan, path, pass, org));
   std::printf("participant: organisation %u (%s), key %s\n", *org,
@@ -80,13 +65,6 @@ Status RequireSuffix(const std::string& path, std::string_view suffix) {
                                 " so the next round finds it");
   }
   return OkStatus();
-}
-
-template <typename M>
-Status WriteNew(const fs::path& path, const M& msg) {
-  std::string s;
-  msg.SerializeToString(&s);
-  return CreateFileAtomically(path, AsBytes(s), 0644);
 }
 
 }  // namespace
@@ -241,8 +219,7 @@ organisation then runs `endorse` and checks the key printed here.
   Status s = AddParticipant(&*plan, org, p);
   if (!s.ok()) return Fail(cmd, s);
   StatusOr<SecretBytes> pass =
-      GetPassphrase(OptionalString(r, "passphrase-file"),
-                    "Passphrase for the participant key: ", true);
+      CommandPassphrase(r, "Passphrase for the participant key: ", true);
   if (!pass.ok()) return Fail(cmd, pass.status());
   const fs::path dir = r["out"].as<std::string>();
   std::error_code ec;
@@ -296,7 +273,7 @@ here with what the participant laptop showed. If they differ, do not endorse.
   StatusOr<CheckedPlan> checked = CheckPlan(*plan);
   if (!checked.ok()) return Fail(cmd, checked.status());
   StatusOr<v1::EditorIdentity> id =
-      OpenIdentity(r["identity"].as<std::string>(), r);
+      OpenEditorIdentity(r["identity"].as<std::string>(), r);
   if (!id.ok()) return Fail(cmd, id.status());
   StatusOr<uint32_t> j = Endorse(&*plan, *id);
   const uint32_t org = id->org_id();
@@ -350,7 +327,7 @@ after finish.
   if (!d.ok()) return Fail(cmd, d.status());
   StatusOr<v1::Round1File> file = MakeRound1File(*plan, *session, org, *d);
   if (!file.ok()) return Fail(cmd, file.status());
-  Status s = WriteNew(out, *file);
+  Status s = WriteNewMessage(out, *file);
   if (!s.ok()) return Fail(cmd, s);
   std::printf("round-1 file of organisation %u written: %s\n", org,
               out.c_str());
@@ -423,7 +400,7 @@ stops (see the runbook).
         evidence.c_str());
     return Fail(cmd, file.status());
   }
-  Status s = WriteNew(out, *file);
+  Status s = WriteNewMessage(out, *file);
   if (!s.ok()) return Fail(cmd, s);
   std::printf("all %u round-1 files verified\n", session->n);
   std::printf(
@@ -497,18 +474,18 @@ every other copy by hand).
   const fs::path out = r["out"].as<std::string>();
   std::error_code ec;
   fs::create_directories(out, ec);
-  Status s =
-      WriteNew(out / ("org" + std::to_string(org) + std::string(kFinishSuffix)),
-               fin->file);
+  Status s = WriteNewMessage(
+      out / ("org" + std::to_string(org) + std::string(kFinishSuffix)),
+      fin->file);
   if (!s.ok()) return Fail(cmd, s);
   const auto& cards = plan->cards[org - 1];
   for (size_t j = 0; j < fin->shares.size(); ++j) {
     const v1::PublicCardBody& card = cards[j];
-    StatusOr<SecretBytes> pass =
-        GetPassphrase(OptionalString(r, "passphrase-file"),
-                      "Editor " + std::to_string(card.editor_index()) + " (" +
-                          card.name() + "), passphrase for your share: ",
-                      true);
+    StatusOr<SecretBytes> pass = CommandPassphrase(
+        r,
+        "Editor " + std::to_string(card.editor_index()) + " (" + card.name() +
+            "), passphrase for your share: ",
+        true);
     if (!pass.ok()) return Fail(cmd, pass.status());
     StatusOr<Point> y_oj = Point::DecodeCompressed(
         AsBytes(fin->file.editor_verification_shares(static_cast<int>(j))));
@@ -626,8 +603,8 @@ DIR/consortium.roster and DIR/consortium.pub.
     StatusOr<AssembledRoster> a =
         AssembleRoster(*plan, *session, *msgs, *sigs, finish, out / "drill");
     if (!a.ok()) return Fail(cmd, a.status());
-    Status s = WriteNew(out / "cocktail.record", a->record);
-    if (s.ok()) s = WriteNew(out / "roster.unsigned", a->roster);
+    Status s = WriteNewMessage(out / "cocktail.record", a->record);
+    if (s.ok()) s = WriteNewMessage(out / "roster.unsigned", a->roster);
     if (!s.ok()) return Fail(cmd, s);
     std::printf("roster assembled: %s\nroster fingerprint (SHA-256): %s\n",
                 (out / "roster.unsigned").c_str(), Hex(a->fingerprint).c_str());
@@ -649,7 +626,7 @@ DIR/consortium.roster and DIR/consortium.pub.
 
   if (sub == "sign") {
     StatusOr<v1::EditorIdentity> id =
-        OpenIdentity(r["identity"].as<std::string>(), r);
+        OpenEditorIdentity(r["identity"].as<std::string>(), r);
     if (!id.ok()) return Fail(cmd, id.status());
     StatusOr<v1::RosterSignature> sig = SignAssembledRoster(&roster, *id);
     CleanseMessage(&*id);
@@ -799,7 +776,7 @@ released without the audit log.
       quorum::ReadDrillFiles(*roster, r["drill"].as<std::string>());
   if (!drills.ok()) return Fail(cmd, drills.status());
   StatusOr<v1::EditorIdentity> id =
-      OpenIdentity(r["identity"].as<std::string>(), r);
+      OpenEditorIdentity(r["identity"].as<std::string>(), r);
   if (!id.ok()) return Fail(cmd, id.status());
   StatusOr<quorum::EditorKeys> keys =
       quorum::EditorKeys::FromIdentity(*id, *roster);
@@ -871,22 +848,15 @@ file opens only for the requester; carry it to them for `drill combine`.
       quorum::VerifyDrillRequests(*roster, *set, now);
   if (!verified.ok()) return Fail(cmd, verified.status());
   StatusOr<v1::EditorIdentity> id =
-      OpenIdentity(r["identity"].as<std::string>(), r);
+      OpenEditorIdentity(r["identity"].as<std::string>(), r);
   if (!id.ok()) return Fail(cmd, id.status());
   StatusOr<quorum::EditorKeys> keys =
       quorum::EditorKeys::FromIdentity(*id, *roster);
   CleanseMessage(&*id);
   if (!keys.ok()) return Fail(cmd, keys.status());
   const std::string share_path = r["share"].as<std::string>();
-  StatusOr<SecretBytes> pass =
-      GetPassphrase(OptionalString(r, "passphrase-file"),
-                    "Passphrase of your share " + share_path + ": ", false);
-  if (!pass.ok()) return Fail(cmd, pass.status());
-  StatusOr<OpenedSecret> opened = ReadSealedFile(share_path, *pass);
+  StatusOr<OpenedSecret> opened = OpenShareFile(share_path, r);
   if (!opened.ok()) return Fail(cmd, opened.status());
-  if (!opened->message().has_editor_share()) {
-    return Fail(cmd, InvalidArgumentError(share_path + " is not a share file"));
-  }
   StatusOr<v1::ApprovalSet> approvals = quorum::MakeDrillApprovals(
       *roster, *keys, opened->message().editor_share(), *set, now);
   if (!approvals.ok()) return Fail(cmd, approvals.status());
@@ -948,7 +918,7 @@ missing.
     return *rc;
   }
   StatusOr<v1::EditorIdentity> id =
-      OpenIdentity(r["identity"].as<std::string>(), r);
+      OpenEditorIdentity(r["identity"].as<std::string>(), r);
   if (!id.ok()) return Fail(cmd, id.status());
   StatusOr<quorum::DrillReport> rep =
       quorum::RunDrillCombine({.roster = r["roster"].as<std::string>(),

@@ -14,6 +14,7 @@
 #include "crypto/ed25519.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
+#include "keyceremony/reshare.h"
 #include "quorum/evidence.h"
 
 namespace conclave::testing {
@@ -646,6 +647,38 @@ StatusOr<Bytes> OpenWithQuorum(const Consortium& consortium, Operator& op,
                             ReleaseAll(consortium, run, voters, now_unix));
   return CombineAndOpen(consortium, requester, run.verified, approvals,
                         submission, work_dir);
+}
+
+StatusOr<v1::Roster> Rekeyed(const Consortium& c, const Consortium& fresh) {
+  const keyceremony::VerifiedRoster& prev = c.roster();
+  const v1::RosterBody& nb = fresh.roster().body;
+  v1::RosterBody body = prev.body;
+  body.set_epoch(prev.body.epoch() + 1);
+  body.set_previous_roster_fingerprint(AsString(prev.fingerprint));
+  body.set_next_organisation_id(keyceremony::NextOrganisationId(prev.body));
+  body.mutable_change()->set_kind(v1::MEMBERSHIP_CHANGE_REKEY);
+  body.set_consortium_key(nb.consortium_key());
+  *body.mutable_consortium_commitments() = nb.consortium_commitments();
+  body.set_key_generation(nb.key_generation());
+  body.set_transcript_hash(nb.transcript_hash());
+  body.set_session_id(nb.session_id());
+  *body.mutable_drill_submission_ids() = nb.drill_submission_ids();
+  std::vector<keyceremony::RosterSigner> signers;
+  for (int i = 0; i < body.organisations_size(); ++i) {
+    v1::RosterOrganisation* o = body.mutable_organisations(i);
+    const v1::RosterOrganisation& n = nb.organisations(i);
+    *o->mutable_editor_commitments() = n.editor_commitments();
+    o->set_verification_share(n.verification_share());
+    for (int j = 0; j < o->editors_size(); ++j) {
+      o->mutable_editors(j)->set_verification_share(
+          n.editors(j).verification_share());
+      CONCLAVE_ASSIGN_OR_RETURN(const ConsortiumEditor* ed,
+                                c.Editor({o->id(), o->editors(j).index()}));
+      signers.push_back(
+          {o->id(), o->editors(j).index(), &ed->keys().signing_key()});
+    }
+  }
+  return keyceremony::SignRoster(body, signers);
 }
 
 }  // namespace conclave::testing

@@ -348,6 +348,14 @@ StatusOr<Bytes> OpenWithQuorum(const Consortium& consortium, Operator& op,
                                const std::filesystem::path& work_dir,
                                uint64_t now_unix = kFixtureNow);
 
+// ---- Membership change ----
+
+// A REKEY successor of `c`'s roster, as `conclave-ceremony rekey` makes it:
+// the key material of `fresh` (another ceremony of the same shape) with the
+// organisations, editors' identities, witnesses and log key of `c`, signed
+// by every editor of `c`.
+StatusOr<v1::Roster> Rekeyed(const Consortium& c, const Consortium& fresh);
+
 }  // namespace conclave::testing
 
 #endif  // CONCLAVE_TESTS_QUORUM_FIXTURE_H_

@@ -36,6 +36,8 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 using testing::Contains;
+using testing::IsHex64;
+using testing::LastLine;
 using testing::ReadAll;
 using testing::RunProgram;
 using testing::SpawnProgram;
@@ -51,18 +53,6 @@ constexpr int kUnreachable = 5;
 constexpr int kRefused = 6;
 constexpr int kPending = 7;
 constexpr int kFork = 8;
-
-std::string LastLine(const std::string& s) {
-  std::string t = s;
-  while (!t.empty() && t.back() == '\n') t.pop_back();
-  const size_t nl = t.rfind('\n');
-  return nl == std::string::npos ? t : t.substr(nl + 1);
-}
-
-bool IsHex64(const std::string& s) {
-  return s.size() == 64 &&
-         s.find_first_not_of("0123456789abcdef") == std::string::npos;
-}
 
 // Some bytes that span several 64 KiB STREAM chunks.
 std::string Plaintext(const std::string& tag) {
@@ -95,13 +85,9 @@ class CliOnlineE2eTest : public ::testing::Test {
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     scratch_ = new fs::path(tmpl);
     pids_ = new std::vector<pid_t>();
-    WriteAll(*scratch_ / "pass.txt", std::string(kPassphrase) + "\n");
     sim_ = new fs::path(*scratch_ / "ceremony");
-    setup_ = new Result(
-        RunProgram(*scratch_, CONCLAVE_CEREMONY_PATH,
-                   {"simulate", "--orgs", "5", "--threshold", "3",
-                    "--work-factor", "10", "--out", sim_->string(),
-                    "--passphrase-file", (*scratch_ / "pass.txt").string()}));
+    setup_ = new Result(testing::SimulateConsortium(
+        CONCLAVE_CEREMONY_PATH, *scratch_, *sim_, kPassphrase));
   }
   static void TearDownTestSuite() {
     for (pid_t pid : *pids_) {
@@ -129,22 +115,11 @@ class CliOnlineE2eTest : public ::testing::Test {
   static std::string Roster() { return (*sim_ / "consortium.roster").string(); }
   static std::string Pass() { return (*scratch_ / "pass.txt").string(); }
 
-  // Waits for `marker` in the file; returns the text after it, or "" when
-  // the process ended first.
+  // Waits (up to 30 s) for `marker` in the file; returns the text after
+  // it, or "" when the process ended first.
   static std::string AwaitLine(pid_t pid, const fs::path& err,
                                const std::string& marker) {
-    for (int i = 0; i < 3000; ++i) {
-      const std::string e = ReadAll(err);
-      const size_t at = e.find(marker);
-      if (at != std::string::npos && e.find('\n', at) != std::string::npos) {
-        return e.substr(at + marker.size(),
-                        e.find('\n', at) - at - marker.size());
-      }
-      int status = 0;
-      if (waitpid(pid, &status, WNOHANG) == pid) return "";
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return "";
+    return testing::AwaitLine(pid, err, marker, 3000);
   }
 
   // Witnesses for `orgs` (fresh state under `dir`) and a conclaved.

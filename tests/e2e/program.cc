@@ -5,8 +5,10 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <chrono>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 extern char** environ;
 
@@ -70,6 +72,44 @@ void WriteAll(const fs::path& path, std::string_view data) {
 
 bool Contains(std::string_view haystack, std::string_view needle) {
   return haystack.find(needle) != std::string_view::npos;
+}
+
+std::string LastLine(const std::string& s) {
+  std::string t = s;
+  while (!t.empty() && t.back() == '\n') t.pop_back();
+  const size_t nl = t.rfind('\n');
+  return nl == std::string::npos ? t : t.substr(nl + 1);
+}
+
+bool IsHex64(const std::string& s) {
+  return s.size() == 64 &&
+         s.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+std::string AwaitLine(pid_t pid, const fs::path& err, const std::string& marker,
+                      int tries) {
+  for (int i = 0; i < tries; ++i) {
+    const std::string e = ReadAll(err);
+    const size_t at = e.find(marker);
+    if (at != std::string::npos && e.find('\n', at) != std::string::npos) {
+      return e.substr(at + marker.size(),
+                      e.find('\n', at) - at - marker.size());
+    }
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) return "";
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return "";
+}
+
+ProgramResult SimulateConsortium(const std::string& ceremony,
+                                 const fs::path& scratch, const fs::path& out,
+                                 std::string_view passphrase) {
+  WriteAll(scratch / "pass.txt", std::string(passphrase) + "\n");
+  return RunProgram(scratch, ceremony,
+                    {"simulate", "--orgs", "5", "--threshold", "3",
+                     "--work-factor", "10", "--out", out.string(),
+                     "--passphrase-file", (scratch / "pass.txt").string()});
 }
 
 }  // namespace conclave::testing

@@ -35,6 +35,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::Contains;
+using testing::LastLine;
 using testing::ReadAll;
 using testing::RunProgram;
 using testing::SpawnProgram;
@@ -42,13 +43,6 @@ using testing::WriteAll;
 using Result = testing::ProgramResult;
 
 constexpr int kPending = 7;
-
-std::string LastLine(const std::string& s) {
-  std::string t = s;
-  while (!t.empty() && t.back() == '\n') t.pop_back();
-  const size_t nl = t.rfind('\n');
-  return nl == std::string::npos ? t : t.substr(nl + 1);
-}
 
 class ReshareDaemonE2eTest : public ::testing::Test {
  protected:
@@ -76,22 +70,11 @@ class ReshareDaemonE2eTest : public ::testing::Test {
     waitpid(pid, &status, 0);
   }
 
-  // Waits for `marker` in the file; the rest of its line, "" if the process
-  // ended first.
+  // Waits (up to 30 s) for `marker` in the file; the rest of its line, ""
+  // if the process ended first.
   static std::string AwaitLine(pid_t pid, const fs::path& err,
                                const std::string& marker) {
-    for (int i = 0; i < 3000; ++i) {
-      const std::string e = ReadAll(err);
-      const size_t at = e.find(marker);
-      if (at != std::string::npos && e.find('\n', at) != std::string::npos) {
-        return e.substr(at + marker.size(),
-                        e.find('\n', at) - at - marker.size());
-      }
-      int status = 0;
-      if (waitpid(pid, &status, WNOHANG) == pid) return "";
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return "";
+    return testing::AwaitLine(pid, err, marker, 3000);
   }
 
   // Organisation `org`'s witness from `epoch`'s directory; its URL.

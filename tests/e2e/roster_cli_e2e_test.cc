@@ -71,13 +71,9 @@ class RosterCliE2eTest : public ::testing::Test {
     char tmpl[] = "/tmp/conclave-roster-cli-e2e-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     scratch_ = new fs::path(tmpl);
-    WriteAll(*scratch_ / "pass.txt", std::string(kPassphrase) + "\n");
     sim_ = new fs::path(*scratch_ / "ceremony");
-    setup_ = new Result(
-        RunProgram(*scratch_, CONCLAVE_CEREMONY_PATH,
-                   {"simulate", "--orgs", "5", "--threshold", "3",
-                    "--work-factor", "10", "--out", sim_->string(),
-                    "--passphrase-file", (*scratch_ / "pass.txt").string()}));
+    setup_ = new Result(testing::SimulateConsortium(
+        CONCLAVE_CEREMONY_PATH, *scratch_, *sim_, kPassphrase));
   }
   static void TearDownTestSuite() {
     fs::remove_all(*scratch_);

@@ -37,6 +37,7 @@ namespace conclave {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::AwaitLine;
 using testing::Contains;
 using testing::ReadAll;
 using testing::WriteAll;
@@ -152,23 +153,6 @@ class SecretCanaryE2eTest : public ::testing::Test {
     r.out = ReadAll(out);
     r.err = ReadAll(err);
     return r;
-  }
-
-  // Waits until `marker` appears in the file; the rest of that line.
-  static std::string AwaitLine(pid_t pid, const std::string& err,
-                               const std::string& marker) {
-    for (int i = 0; i < 6000; ++i) {
-      const std::string e = ReadAll(err);
-      const size_t at = e.find(marker);
-      if (at != std::string::npos && e.find('\n', at) != std::string::npos) {
-        return e.substr(at + marker.size(),
-                        e.find('\n', at) - at - marker.size());
-      }
-      int status = 0;
-      if (waitpid(pid, &status, WNOHANG) == pid) return "";
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return "";
   }
 
   // "Max core file size" soft and hard limits are both 0.

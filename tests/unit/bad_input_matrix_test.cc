@@ -41,14 +41,10 @@
 #include "quorum/evidence.h"
 #include "quorum/statements.h"
 #include "sealed/sealed_file.h"
+#include "tests/daemon_fixture.h"
 #include "tests/quorum_fixture.h"
 #include "tests/quorum_fixture_gtest.h"
 #include "witness/witness.h"
-
-// ThreadSanitizer: see daemon_service_test.cc (uninstrumented httplib).
-extern "C" const char* __tsan_default_suppressions() {
-  return "called_from_lib:libcpp-httplib.so\n";
-}
 
 namespace conclave::daemon {
 namespace {
@@ -60,51 +56,7 @@ using testing::IsError;
 using testing::kFixtureNow;
 using testing::Submission;
 using testing::TempDir;
-
-// One organisation's witness behind an HTTP server on loopback.
-class TestWitness {
- public:
-  TestWitness(const Consortium& c, uint32_t org, const fs::path& dir) {
-    const v1::WitnessKey* wk = c.witness_key(org);
-    EXPECT_NE(wk, nullptr);
-    witness::WitnessConfig config;
-    auto key = Ed25519PrivateKey::FromSeed(AsBytes(wk->ed25519_seed()));
-    auto signer =
-        audit::CosignatureV1Signer::Create(wk->name(), std::move(key).value());
-    config.signer = std::move(signer).value();
-    config.clock = [] { return kFixtureNow; };
-    EXPECT_TRUE(config.AddLogVkey(c.roster().body.log_vkey()).ok());
-    auto w = witness::Witness::Open(std::move(config), dir);
-    EXPECT_TRUE(w.ok()) << w.status().ToString();
-    witness_ = std::move(w).value();
-    server_ = std::make_unique<httplib::Server>();
-    server_->set_keep_alive_timeout(1);
-    server_->Post("/add-checkpoint",
-                  [this](const httplib::Request& req, httplib::Response& res) {
-                    witness::HttpReply r = witness_->AddCheckpoint(req.body);
-                    res.status = r.status;
-                    res.set_content(r.body, r.content_type.c_str());
-                  });
-    port_ = server_->bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_->listen_after_bind(); });
-    while (!server_->is_running()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-  }
-  ~TestWitness() {
-    server_->stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  std::string Url() const {
-    return "http://127.0.0.1:" + std::to_string(port_);
-  }
-
- private:
-  std::unique_ptr<witness::Witness> witness_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
-  int port_ = 0;
-};
+using testing::TestWitnesses;
 
 // Everything a refused operation must leave as it was.
 struct Snapshot {
@@ -135,39 +87,19 @@ std::set<std::string> ListFiles(const fs::path& dir) {
   return out;
 }
 
-class BadInputMatrixTest : public ::testing::Test {
+class BadInputMatrixTest
+    : public testing::SharedConsortiumTest<BadInputMatrixTest> {
  protected:
-  static void SetUpTestSuite() {
-    auto c = Consortium::Create();
-    if (c.ok()) consortium_ = std::move(c).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete consortium_;
-    consortium_ = nullptr;
-  }
-  static const Consortium& c() { return *consortium_; }
-
   void SetUp() override {
-    ASSERT_NE(consortium_, nullptr) << "ceremony failed";
+    ASSERT_NE(consortium_, nullptr) << *setup_error_;
     ASSERT_OK_AND_ASSIGN(TempDir tmp, TempDir::Create("bad-input"));
     work_.emplace(std::move(tmp));
     fs::create_directories(out_dir());
-    for (uint32_t org : {1, 2, 3, 4, 5}) {
-      witnesses_.emplace_back(
-          org, std::make_unique<TestWitness>(
-                   c(), org, work() / ("witness" + std::to_string(org))));
-    }
-    DaemonOptions o;
-    o.data_dir = work() / "data";
-    ASSERT_OK_AND_ASSIGN(o.roster, testing::ReadBytesFromFile(roster_path()));
-    o.log_key_origin = c().log_key().origin();
-    o.log_key_seed =
-        SecretBytes::CopyFrom(AsBytes(c().log_key().ed25519_seed()));
-    for (const auto& [org, w] : witnesses_) {
-      o.witnesses.push_back({org, w->Url()});
-    }
-    o.clock = [this] { return clock_.load(); };
-    o.settle_wait_ms = 10000;
+    testing::StartTestWitnesses(c(), work(), &witnesses_);
+    ASSERT_OK_AND_ASSIGN(
+        DaemonOptions o,
+        testing::ConsortiumDaemonOptions(c(), work() / "data", witnesses_,
+                                         [this] { return clock_.load(); }));
     StoreOptions so;
     so.faults = &faults_;
     auto d = DaemonImpl::CreateForTesting(std::move(o), so);
@@ -307,16 +239,13 @@ class BadInputMatrixTest : public ::testing::Test {
     return e.ok() ? *e : v1::LogEvidence();
   }
 
-  static Consortium* consortium_;
   std::optional<TempDir> work_;
   std::atomic<uint64_t> clock_{kFixtureNow};
-  std::vector<std::pair<uint32_t, std::unique_ptr<TestWitness>>> witnesses_;
+  TestWitnesses witnesses_;
   FaultInjector faults_;
   std::unique_ptr<DaemonImpl> d_;
   int cases_ = 0;
 };
-
-Consortium* BadInputMatrixTest::consortium_ = nullptr;
 
 // An approval made without ReleasePartial's checks: D = y·R with a DLEQ
 // proof for y·G (not Y_oj), sealed to the reply key and signed by `who`

@@ -28,13 +28,10 @@
 #include "keyceremony/roster.h"
 #include "quorum/evidence.h"
 #include "quorum/statements.h"
+#include "tests/daemon_fixture.h"
 #include "tests/quorum_fixture.h"
 #include "tests/quorum_fixture_gtest.h"
 #include "witness/witness.h"
-
-extern "C" const char* __tsan_default_suppressions() {
-  return "called_from_lib:libcpp-httplib.so\n";
-}
 
 namespace conclave::daemon {
 namespace {
@@ -43,55 +40,14 @@ namespace fs = std::filesystem;
 using testing::Consortium;
 using testing::EditorRef;
 using testing::kFixtureNow;
+using testing::Rekeyed;
 using testing::Submission;
 using testing::TempDir;
+using testing::TestWitnesses;
 
 bool Contains(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
 }
-
-// One organisation's witness behind an HTTP server on loopback.
-class TestWitness {
- public:
-  TestWitness(const Consortium& c, uint32_t org, const fs::path& dir) {
-    const v1::WitnessKey* wk = c.witness_key(org);
-    EXPECT_NE(wk, nullptr);
-    witness::WitnessConfig config;
-    auto key = Ed25519PrivateKey::FromSeed(AsBytes(wk->ed25519_seed()));
-    config.signer =
-        audit::CosignatureV1Signer::Create(wk->name(), std::move(key).value())
-            .value();
-    config.clock = [] { return kFixtureNow; };
-    EXPECT_TRUE(config.AddLogVkey(c.roster().body.log_vkey()).ok());
-    witness_ = witness::Witness::Open(std::move(config), dir).value();
-    server_ = std::make_unique<httplib::Server>();
-    server_->set_keep_alive_timeout(1);
-    server_->Post("/add-checkpoint",
-                  [this](const httplib::Request& req, httplib::Response& res) {
-                    witness::HttpReply r = witness_->AddCheckpoint(req.body);
-                    res.status = r.status;
-                    res.set_content(r.body, r.content_type.c_str());
-                  });
-    port_ = server_->bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_->listen_after_bind(); });
-    while (!server_->is_running()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-  }
-  ~TestWitness() {
-    server_->stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  std::string Url() const {
-    return "http://127.0.0.1:" + std::to_string(port_);
-  }
-
- private:
-  std::unique_ptr<witness::Witness> witness_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
-  int port_ = 0;
-};
 
 // The next epoch: `keep` organisations of the fixture, threshold t',
 // dealt by the default quorum and signed by every new editor and dealer.
@@ -156,63 +112,14 @@ StatusOr<v1::Roster> Successor(
   return roster;
 }
 
-// A REKEY successor of the fixture's roster (what `conclave-ceremony
-// rekey` makes): the key material of `fresh` (another ceremony with the same
-// shape), the organisations, editors' identities, witnesses and log key of
-// `c`, signed by every editor of `c`.
-StatusOr<v1::Roster> Rekeyed(const Consortium& c, const Consortium& fresh) {
-  const keyceremony::VerifiedRoster& prev = c.roster();
-  const v1::RosterBody& nb = fresh.roster().body;
-  v1::RosterBody body = prev.body;
-  body.set_epoch(prev.body.epoch() + 1);
-  body.set_previous_roster_fingerprint(AsString(prev.fingerprint));
-  body.set_next_organisation_id(keyceremony::NextOrganisationId(prev.body));
-  body.mutable_change()->set_kind(v1::MEMBERSHIP_CHANGE_REKEY);
-  body.set_consortium_key(nb.consortium_key());
-  *body.mutable_consortium_commitments() = nb.consortium_commitments();
-  body.set_key_generation(nb.key_generation());
-  body.set_transcript_hash(nb.transcript_hash());
-  body.set_session_id(nb.session_id());
-  *body.mutable_drill_submission_ids() = nb.drill_submission_ids();
-  std::vector<keyceremony::RosterSigner> signers;
-  for (int i = 0; i < body.organisations_size(); ++i) {
-    v1::RosterOrganisation* o = body.mutable_organisations(i);
-    const v1::RosterOrganisation& n = nb.organisations(i);
-    *o->mutable_editor_commitments() = n.editor_commitments();
-    o->set_verification_share(n.verification_share());
-    for (int j = 0; j < o->editors_size(); ++j) {
-      o->mutable_editors(j)->set_verification_share(
-          n.editors(j).verification_share());
-      CONCLAVE_ASSIGN_OR_RETURN(const testing::ConsortiumEditor* ed,
-                                c.Editor({o->id(), o->editors(j).index()}));
-      signers.push_back(
-          {o->id(), o->editors(j).index(), &ed->keys().signing_key()});
-    }
-  }
-  return keyceremony::SignRoster(body, signers);
-}
-
-class DaemonRosterChainTest : public ::testing::Test {
+class DaemonRosterChainTest
+    : public testing::SharedConsortiumTest<DaemonRosterChainTest> {
  protected:
-  static void SetUpTestSuite() {
-    auto c = Consortium::Create();
-    if (c.ok()) consortium_ = std::move(c).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete consortium_;
-    consortium_ = nullptr;
-  }
-  const Consortium& c() const { return *consortium_; }
-
   void SetUp() override {
-    ASSERT_NE(consortium_, nullptr) << "ceremony failed";
+    ASSERT_NE(consortium_, nullptr) << *setup_error_;
     ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create("daemon-roster"));
     work_.emplace(std::move(dir));
-    for (uint32_t org : {1, 2, 3, 4, 5}) {
-      witnesses_.emplace_back(
-          org, std::make_unique<TestWitness>(
-                   c(), org, work() / ("witness" + std::to_string(org))));
-    }
+    testing::StartTestWitnesses(c(), work(), &witnesses_);
   }
   void TearDown() override {
     if (d_) d_->Shutdown();
@@ -222,20 +129,9 @@ class DaemonRosterChainTest : public ::testing::Test {
   const fs::path& work() const { return work_->path(); }
 
   DaemonOptions Options() {
-    DaemonOptions o;
-    o.data_dir = work() / "data";
-    o.roster =
-        testing::ReadBytesFromFile(c().dir() / "ceremony" / "consortium.roster")
-            .value();
-    o.log_key_origin = c().log_key().origin();
-    o.log_key_seed =
-        SecretBytes::CopyFrom(AsBytes(c().log_key().ed25519_seed()));
-    for (const auto& [org, w] : witnesses_) {
-      o.witnesses.push_back({org, w->Url()});
-    }
-    o.clock = [this] { return clock_; };
-    o.settle_wait_ms = 10000;
-    return o;
+    return testing::ConsortiumDaemonOptions(c(), work() / "data", witnesses_,
+                                            [this] { return clock_; })
+        .value();
   }
   void Open(DaemonOptions o) {
     auto d = DaemonImpl::Create(std::move(o));
@@ -282,9 +178,8 @@ class DaemonRosterChainTest : public ::testing::Test {
     return audit::ParseCheckpoint(note->text).value();
   }
 
-  static inline Consortium* consortium_ = nullptr;
   std::optional<TempDir> work_;
-  std::vector<std::pair<uint32_t, std::unique_ptr<TestWitness>>> witnesses_;
+  TestWitnesses witnesses_;
   std::unique_ptr<DaemonImpl> d_;
   uint64_t clock_ = kFixtureNow;
 };

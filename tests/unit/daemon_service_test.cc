@@ -35,18 +35,10 @@
 #include "keyceremony/roster.h"
 #include "quorum/evidence.h"
 #include "quorum/statements.h"
+#include "tests/daemon_fixture.h"
 #include "tests/quorum_fixture.h"
 #include "tests/quorum_fixture_gtest.h"
 #include "witness/witness.h"
-
-// ThreadSanitizer: Debian's libcpp-httplib.so (the witnesses' HTTP servers
-// and the witness client) is not instrumented, so TSan sees only the
-// memcpy/memcmp it intercepts inside it and not that library's own
-// synchronisation, and reports races whose every frame is in that library.
-// Reports from conclave code, the store and the witness logic still count.
-extern "C" const char* __tsan_default_suppressions() {
-  return "called_from_lib:libcpp-httplib.so\n";
-}
 
 namespace conclave::daemon {
 namespace {
@@ -59,57 +51,11 @@ using testing::IsError;
 using testing::kFixtureNow;
 using testing::Submission;
 using testing::TempDir;
+using testing::TestWitnesses;
 
 bool Contains(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
 }
-
-// One organisation's witness (its roster key, from the fixture) behind an
-// HTTP server on an ephemeral loopback port.
-class TestWitness {
- public:
-  TestWitness(const Consortium& c, uint32_t org, const fs::path& dir) {
-    const v1::WitnessKey* wk = c.witness_key(org);
-    EXPECT_NE(wk, nullptr);
-    witness::WitnessConfig config;
-    auto key = Ed25519PrivateKey::FromSeed(AsBytes(wk->ed25519_seed()));
-    auto signer =
-        audit::CosignatureV1Signer::Create(wk->name(), std::move(key).value());
-    config.signer = std::move(signer).value();
-    config.clock = [] { return kFixtureNow; };
-    EXPECT_TRUE(config.AddLogVkey(c.roster().body.log_vkey()).ok());
-    auto w = witness::Witness::Open(std::move(config), dir);
-    EXPECT_TRUE(w.ok()) << w.status().ToString();
-    witness_ = std::move(w).value();
-    server_ = std::make_unique<httplib::Server>();
-    server_->set_keep_alive_timeout(1);
-    server_->Post("/add-checkpoint",
-                  [this](const httplib::Request& req, httplib::Response& res) {
-                    witness::HttpReply r = witness_->AddCheckpoint(req.body);
-                    res.status = r.status;
-                    res.set_content(r.body, r.content_type.c_str());
-                  });
-    port_ = server_->bind_to_any_port("127.0.0.1");
-    EXPECT_GT(port_, 0);
-    thread_ = std::thread([this] { server_->listen_after_bind(); });
-    while (!server_->is_running()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-  }
-  ~TestWitness() {
-    server_->stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  std::string Url() const {
-    return "http://127.0.0.1:" + std::to_string(port_);
-  }
-
- private:
-  std::unique_ptr<witness::Witness> witness_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
-  int port_ = 0;
-};
 
 class DaemonServiceTest : public ::testing::Test {
  protected:
@@ -143,28 +89,15 @@ class DaemonServiceTest : public ::testing::Test {
   const fs::path& work() const { return work_->path(); }
 
   void StartWitnesses(std::set<uint32_t> orgs = {1, 2, 3, 4, 5}) {
-    for (uint32_t org : orgs) {
-      witnesses_.emplace_back(
-          org, std::make_unique<TestWitness>(
-                   c(), org, work() / ("witness" + std::to_string(org))));
-    }
+    testing::StartTestWitnesses(c(), work(), &witnesses_, orgs);
   }
 
   DaemonOptions Options(const fs::path& data = {}) {
-    DaemonOptions o;
-    o.data_dir = data.empty() ? work() / "data" : data;
-    auto roster = testing::ReadBytesFromFile(c().dir() / "ceremony" /
-                                             "consortium.roster");
-    EXPECT_TRUE(roster.ok());
-    o.roster = roster.ok() ? *roster : Bytes{};
-    o.log_key_origin = c().log_key().origin();
-    o.log_key_seed =
-        SecretBytes::CopyFrom(AsBytes(c().log_key().ed25519_seed()));
-    for (const auto& [org, w] : witnesses_)
-      o.witnesses.push_back({org, w->Url()});
-    o.clock = [this] { return clock_.load(); };
-    o.settle_wait_ms = 10000;
-    return o;
+    auto o = testing::ConsortiumDaemonOptions(
+        c(), data.empty() ? work() / "data" : data, witnesses_,
+        [this] { return clock_.load(); });
+    EXPECT_TRUE(o.ok()) << o.status().ToString();
+    return o.ok() ? *std::move(o) : DaemonOptions{};
   }
 
   void Open(DaemonOptions o) {
@@ -272,7 +205,7 @@ class DaemonServiceTest : public ::testing::Test {
 
   std::optional<TempDir> work_;
   std::atomic<uint64_t> clock_{kFixtureNow};
-  std::vector<std::pair<uint32_t, std::unique_ptr<TestWitness>>> witnesses_;
+  TestWitnesses witnesses_;
   std::unique_ptr<DaemonImpl> d_;
 };
 

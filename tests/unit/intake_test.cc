@@ -28,14 +28,11 @@
 #include "daemon/intake_server.h"
 #include "daemon/service_impl.h"
 #include "quorum/statements.h"
+#include "tests/daemon_fixture.h"
 #include "tests/quorum_fixture.h"
 #include "tests/quorum_fixture_gtest.h"
 #include "tests/test_util.h"
 #include "witness/witness.h"
-
-extern "C" const char* __tsan_default_suppressions() {
-  return "called_from_lib:libcpp-httplib.so\n";
-}
 
 namespace conclave::daemon {
 namespace {
@@ -46,49 +43,9 @@ using testing::Consortium;
 using testing::kFixtureNow;
 using testing::Submission;
 using testing::TempDir;
+using testing::TestWitnesses;
 
 constexpr size_t kChunk = 4096;  // small chunks: many PUTs per file
-
-class TestWitness {
- public:
-  TestWitness(const Consortium& c, uint32_t org, const fs::path& dir) {
-    const v1::WitnessKey* wk = c.witness_key(org);
-    witness::WitnessConfig config;
-    auto key = Ed25519PrivateKey::FromSeed(AsBytes(wk->ed25519_seed()));
-    config.signer = std::move(audit::CosignatureV1Signer::Create(
-                                  wk->name(), std::move(key).value()))
-                        .value();
-    config.clock = [] { return kFixtureNow; };
-    EXPECT_TRUE(config.AddLogVkey(c.roster().body.log_vkey()).ok());
-    witness_ =
-        std::move(witness::Witness::Open(std::move(config), dir)).value();
-    server_ = std::make_unique<httplib::Server>();
-    server_->Post("/add-checkpoint",
-                  [this](const httplib::Request& req, httplib::Response& res) {
-                    witness::HttpReply r = witness_->AddCheckpoint(req.body);
-                    res.status = r.status;
-                    res.set_content(r.body, r.content_type.c_str());
-                  });
-    port_ = server_->bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_->listen_after_bind(); });
-    while (!server_->is_running()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-  }
-  ~TestWitness() {
-    server_->stop();
-    thread_.join();
-  }
-  std::string Url() const {
-    return "http://127.0.0.1:" + std::to_string(port_);
-  }
-
- private:
-  std::unique_ptr<witness::Witness> witness_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
-  int port_ = 0;
-};
 
 // The whistleblower's browser: a receipt and what it derives.
 struct Whistleblower {
@@ -108,39 +65,16 @@ struct Whistleblower {
   }
 };
 
-class IntakeTest : public ::testing::Test {
+class IntakeTest : public testing::SharedConsortiumTest<IntakeTest> {
  protected:
-  static void SetUpTestSuite() {
-    auto c = Consortium::Create();
-    ASSERT_TRUE(c.ok()) << c.status().ToString();
-    consortium_ = std::move(c).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete consortium_;
-    consortium_ = nullptr;
-  }
-  const Consortium& c() const { return *consortium_; }
-
   void SetUp() override {
-    ASSERT_NE(consortium_, nullptr);
+    ASSERT_NE(consortium_, nullptr) << *setup_error_;
     ASSERT_OK_AND_ASSIGN(TempDir work, TempDir::Create("intake"));
     work_.emplace(std::move(work));
-    for (uint32_t org = 1; org <= 5; ++org) {
-      witnesses_.push_back(std::make_unique<TestWitness>(
-          c(), org, work_->path() / ("witness" + std::to_string(org))));
-    }
-    DaemonOptions o;
-    o.data_dir = data();
-    ASSERT_OK_AND_ASSIGN(o.roster,
-                         testing::ReadBytesFromFile(c().dir() / "ceremony" /
-                                                    "consortium.roster"));
-    o.log_key_origin = c().log_key().origin();
-    o.log_key_seed =
-        SecretBytes::CopyFrom(AsBytes(c().log_key().ed25519_seed()));
-    for (uint32_t org = 1; org <= 5; ++org) {
-      o.witnesses.push_back({org, witnesses_[org - 1]->Url()});
-    }
-    o.clock = [this] { return clock_; };
+    testing::StartTestWitnesses(c(), work_->path(), &witnesses_);
+    ASSERT_OK_AND_ASSIGN(DaemonOptions o, testing::ConsortiumDaemonOptions(
+                                              c(), data(), witnesses_,
+                                              [this] { return clock_; }));
     o.settle_wait_ms = 0;
     o.submissions_per_minute = 0;
     auto d = DaemonImpl::Create(std::move(o));
@@ -282,9 +216,8 @@ class IntakeTest : public ::testing::Test {
             {"signature", HexEncode(SignContactAuth(w.keys, ch))}};
   }
 
-  static inline Consortium* consortium_ = nullptr;
   std::optional<TempDir> work_;
-  std::vector<std::unique_ptr<TestWitness>> witnesses_;
+  TestWitnesses witnesses_;
   std::unique_ptr<DaemonImpl> d_;
   std::unique_ptr<IntakeServer> server_;
   std::unique_ptr<httplib::Client> http_;
