@@ -111,7 +111,8 @@ TEST(EcdsaTest, StrictInputs) {
   EXPECT_EQ(EcdsaP256Sha256Verify(enc, AsBytes("m"), bad).code(),
             StatusCode::kUnauthenticated);
   // A hybrid (0x06/0x07) or infinity key encoding is refused.
-  Bytes hybrid(q.EncodeUncompressed().begin(), q.EncodeUncompressed().end());
+  const auto uncompressed = q.EncodeUncompressed();
+  Bytes hybrid(uncompressed.begin(), uncompressed.end());
   hybrid[0] = 0x06 | (hybrid[64] & 1);
   Bytes ok_sig(64, 1);
   EXPECT_EQ(EcdsaP256Sha256Verify(hybrid, AsBytes("m"), ok_sig).code(),
