@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -73,8 +74,9 @@ class IntakeTest : public testing::SharedConsortiumTest<IntakeTest> {
     work_.emplace(std::move(work));
     testing::StartTestWitnesses(c(), work_->path(), &witnesses_);
     ASSERT_OK_AND_ASSIGN(DaemonOptions o, testing::ConsortiumDaemonOptions(
-                                              c(), data(), witnesses_,
-                                              [this] { return clock_; }));
+                                              c(), data(), witnesses_, [this] {
+                                                return clock_.load();
+                                              }));
     o.settle_wait_ms = 0;
     o.submissions_per_minute = 0;
     auto d = DaemonImpl::Create(std::move(o));
@@ -89,7 +91,7 @@ class IntakeTest : public testing::SharedConsortiumTest<IntakeTest> {
     io.max_upload_bytes = max_upload;
     io.chunk_bytes = kChunk;
     io.writes_per_minute = writes_per_minute;
-    io.clock = [this] { return clock_; };
+    io.clock = [this] { return clock_.load(); };
     DaemonImpl* d = d_.get();
     io.roster = [d]() -> const keyceremony::VerifiedRoster& {
       return d->roster();
@@ -221,7 +223,8 @@ class IntakeTest : public testing::SharedConsortiumTest<IntakeTest> {
   std::unique_ptr<DaemonImpl> d_;
   std::unique_ptr<IntakeServer> server_;
   std::unique_ptr<httplib::Client> http_;
-  uint64_t clock_ = kFixtureNow;
+  // Read by the server's handler threads while the test moves it.
+  std::atomic<uint64_t> clock_{kFixtureNow};
 };
 
 TEST_F(IntakeTest, ConsortiumDescribesTheRosterAndAssetsAreServed) {
