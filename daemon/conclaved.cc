@@ -515,9 +515,9 @@ int main(int argc, char** argv) {
     dopts.submissions_per_minute = config.submissions_per_minute();
   }
   // An intake upload becomes a submission: the smaller limit holds.
-  const uint64_t max_upload =
-      config.max_upload_bytes() != 0 ? config.max_upload_bytes()
-                                     : uint64_t{1} << 30;
+  const uint64_t max_upload = config.max_upload_bytes() != 0
+                                  ? config.max_upload_bytes()
+                                  : uint64_t{1} << 30;
   const uint64_t max_submission = dopts.max_submission_bytes;
   const size_t witness_count = dopts.witnesses.size();
 

@@ -644,9 +644,8 @@ StatusOr<ReplyRecord> ReadReplyRow(Db&, const Stmt& s) { return ReadReply(s); }
 StatusOr<ContactRecord> RecordReader::GetContact(ByteSpan lookup_id) const {
   std::optional<ContactRecord> out;
   CONCLAVE_RETURN_IF_ERROR(WithDb([&](Db& db) -> Status {
-    CONCLAVE_ASSIGN_OR_RETURN(
-        Stmt s,
-        db.Prepare(std::string(kContactColumns) + "WHERE lookup_id = ?1"));
+    CONCLAVE_ASSIGN_OR_RETURN(Stmt s, db.Prepare(std::string(kContactColumns) +
+                                                 "WHERE lookup_id = ?1"));
     s.Bind(1, lookup_id);
     CONCLAVE_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return NotFoundError("no such contact");
@@ -660,9 +659,8 @@ StatusOr<ContactRecord> RecordReader::GetContactForSubmission(
     std::string_view submission_id) const {
   std::optional<ContactRecord> out;
   CONCLAVE_RETURN_IF_ERROR(WithDb([&](Db& db) -> Status {
-    CONCLAVE_ASSIGN_OR_RETURN(
-        Stmt s,
-        db.Prepare(std::string(kContactColumns) + "WHERE submission_id = ?1"));
+    CONCLAVE_ASSIGN_OR_RETURN(Stmt s, db.Prepare(std::string(kContactColumns) +
+                                                 "WHERE submission_id = ?1"));
     s.Bind(1, submission_id);
     CONCLAVE_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) {
@@ -1454,8 +1452,8 @@ StatusOr<uint64_t> Store::Transaction::InsertReply(const ReplyRecord& r,
   CONCLAVE_RETURN_IF_ERROR(GetSubmission(r.submission_id).status());
   bool held = false;
   CONCLAVE_RETURN_IF_ERROR(WithDb([&](Db& db) -> Status {
-    CONCLAVE_ASSIGN_OR_RETURN(Stmt s,
-                              db.Prepare("SELECT 1 FROM replies WHERE id = ?1"));
+    CONCLAVE_ASSIGN_OR_RETURN(
+        Stmt s, db.Prepare("SELECT 1 FROM replies WHERE id = ?1"));
     s.Bind(1, ByteSpan(r.id));
     CONCLAVE_ASSIGN_OR_RETURN(held, s.Step());
     return OkStatus();

@@ -165,8 +165,8 @@ struct ReplyRecord {
   std::string submission_id;
   uint32_t org_id = 0;
   uint32_t editor_index = 0;
-  Bytes statement;   // the SignedStatement exactly as received
-  Bytes ciphertext;  // age file to the contact's reply recipient
+  Bytes statement;          // the SignedStatement exactly as received
+  Bytes ciphertext;         // age file to the contact's reply recipient
   uint64_t leaf_index = 0;  // set by the store
   int64_t received_unix = 0;
 };

@@ -114,16 +114,6 @@ StatusOr<std::vector<Scalar>> DealerWeights(const CheckedResharePlan& plan) {
   return weights;
 }
 
-// Scalar polynomial evaluation by Horner's rule at a small public x.
-Scalar Evaluate(std::span<const Scalar> coefficients, uint32_t x) {
-  Scalar acc;
-  const Scalar xs = Scalar::FromUint64(x);
-  for (size_t k = coefficients.size(); k-- > 0;) {
-    acc = acc * xs + coefficients[k];
-  }
-  return acc;
-}
-
 // Parses a dealing's body after checking its signature by the claimed
 // dealer's key in `previous` (the signer is named inside the body, so it is
 // read only for that before the signature verifies).
