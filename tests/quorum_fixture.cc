@@ -15,6 +15,7 @@
 #include "crypto/hash.h"
 #include "crypto/random.h"
 #include "keyceremony/reshare.h"
+#include "quorum/approval.h"
 #include "quorum/evidence.h"
 
 namespace conclave::testing {
@@ -647,6 +648,38 @@ StatusOr<Bytes> OpenWithQuorum(const Consortium& consortium, Operator& op,
                             ReleaseAll(consortium, run, voters, now_unix));
   return CombineAndOpen(consortium, requester, run.verified, approvals,
                         submission, work_dir);
+}
+
+StatusOr<v1::Approval> HandMadeApproval(const Consortium& c, EditorRef who,
+                                        const quorum::VerifiedRequest& req,
+                                        const Scalar& y) {
+  CONCLAVE_ASSIGN_OR_RETURN(
+      Point r, Point::DecodeUncompressed(req.submission.p256tag.enc));
+  CONCLAVE_ASSIGN_OR_RETURN(
+      quorum::PartialDecryption partial,
+      quorum::ComputePartialDecryption(y, Point::BaseMul(y), r));
+  const quorum::ApprovalAddress address{.request_id = req.id,
+                                        .org_id = who.org_id,
+                                        .editor_index = who.editor_index,
+                                        .epoch = req.body.epoch()};
+  CONCLAVE_ASSIGN_OR_RETURN(
+      Bytes ciphertext, quorum::SealPartial(partial, req.reply_key, address));
+  v1::ApprovalBody body;
+  body.set_request_id(req.id.data(), req.id.size());
+  body.set_header_hash(req.submission.header_hash.data(),
+                       req.submission.header_hash.size());
+  body.set_org_id(who.org_id);
+  body.set_editor_index(who.editor_index);
+  body.set_epoch(req.body.epoch());
+  const Sha256Digest ch = Sha256(ciphertext);
+  body.set_ciphertext_hash(ch.data(), ch.size());
+  body.set_created_unix(kFixtureNow);
+  v1::Approval approval;
+  CONCLAVE_ASSIGN_OR_RETURN(
+      *approval.mutable_statement(),
+      c.SignBody(quorum::kApprovalStatementDst, body, who));
+  approval.set_ciphertext(ciphertext.data(), ciphertext.size());
+  return approval;
 }
 
 StatusOr<v1::Roster> Rekeyed(const Consortium& c, const Consortium& fresh) {

@@ -348,6 +348,15 @@ StatusOr<Bytes> OpenWithQuorum(const Consortium& consortium, Operator& op,
                                const std::filesystem::path& work_dir,
                                uint64_t now_unix = kFixtureNow);
 
+// ---- Hand-made statements for negative tests ----
+
+// An approval made without ReleasePartial's checks: D = y·R with a DLEQ
+// proof for y·G (so it verifies only if y is the editor's share), sealed to
+// the request's reply key and signed by `who`.
+StatusOr<v1::Approval> HandMadeApproval(const Consortium& c, EditorRef who,
+                                        const quorum::VerifiedRequest& req,
+                                        const Scalar& y);
+
 // ---- Membership change ----
 
 // A REKEY successor of `c`'s roster, as `conclave-ceremony rekey` makes it:
