@@ -245,7 +245,8 @@ StatusOr<v1::ResharePlan> MakeResharePlan(const VerifiedRoster& previous,
   v1::ResharePlanBody body;
   body.set_previous_roster_fingerprint(
       std::string(previous.fingerprint.begin(), previous.fingerprint.end()));
-  body.set_epoch(previous.body.epoch() + 1);
+  const bool redeal = input.kind == v1::MEMBERSHIP_CHANGE_REKEY;
+  body.set_epoch(previous.body.epoch() + (redeal ? 0 : 1));
   body.set_kind(input.kind);
   body.set_threshold(input.threshold);
   uint32_t next_id = NextOrganisationId(previous.body);
@@ -286,16 +287,25 @@ StatusOr<CheckedResharePlan> CheckResharePlan(const v1::ResharePlan& plan,
         "differs)");
   }
   std::vector<std::string> defects;
-  if (b.epoch() != prev.epoch() + 1) {
+  out.refresh = b.kind() == v1::MEMBERSHIP_CHANGE_REFRESH;
+  out.redeal = b.kind() == v1::MEMBERSHIP_CHANGE_REKEY;
+  // A re-deal completes the rekey epoch its DKG roster already carries.
+  const uint64_t epoch = prev.epoch() + (out.redeal ? 0 : 1);
+  if (b.epoch() != epoch) {
     defects.push_back("epoch " + std::to_string(b.epoch()) +
                       " does not follow the previous epoch " +
                       std::to_string(prev.epoch()));
   }
-  if (b.kind() != v1::MEMBERSHIP_CHANGE_RESHARE &&
-      b.kind() != v1::MEMBERSHIP_CHANGE_REFRESH) {
-    defects.push_back("the kind is neither RESHARE nor REFRESH");
+  if (b.kind() != v1::MEMBERSHIP_CHANGE_RESHARE && !out.refresh &&
+      !out.redeal) {
+    defects.push_back("the kind is neither RESHARE, REFRESH nor REKEY");
   }
-  out.refresh = b.kind() == v1::MEMBERSHIP_CHANGE_REFRESH;
+  if (out.redeal && (prev.change().kind() != v1::MEMBERSHIP_CHANGE_REKEY ||
+                     !IdsArePositions(prev))) {
+    defects.push_back(
+        "a re-deal (REKEY) continues a rekey's DKG roster (ids 1..m, change "
+        "REKEY)");
+  }
   if (b.log_vkey() != prev.log_vkey()) {
     defects.push_back("the log vkey differs from the previous roster's");
   }
@@ -324,7 +334,10 @@ StatusOr<CheckedResharePlan> CheckResharePlan(const v1::ResharePlan& plan,
       defects.push_back(on + ": ids must be non-zero and strictly ascending");
     }
     last = std::max(last, o.id());
-    if (FindOrganisation(prev, o.id()) == nullptr && o.id() < fresh_from) {
+    // A re-deal maps positions to the permanent ids, which are not the DKG
+    // roster's; VerifyRosterSuccessor checks them against the roster before.
+    if (!out.redeal && FindOrganisation(prev, o.id()) == nullptr &&
+        o.id() < fresh_from) {
       defects.push_back(on +
                         ": this id was used before and has left (ids are "
                         "never reused; new organisations get ids >= " +
@@ -361,7 +374,8 @@ StatusOr<CheckedResharePlan> CheckResharePlan(const v1::ResharePlan& plan,
       }
     }
   }
-  if (b.next_organisation_id() < fresh_from) {
+  if (b.next_organisation_id() < fresh_from ||
+      (out.redeal && b.next_organisation_id() != fresh_from)) {
     defects.push_back("next_organisation_id goes back below " +
                       std::to_string(fresh_from));
   }
@@ -384,6 +398,27 @@ StatusOr<CheckedResharePlan> CheckResharePlan(const v1::ResharePlan& plan,
           defects.push_back(OrgName(n.id()) +
                             ": a refresh keeps every organisation, k_o and "
                             "editor (use a reshare)");
+        }
+      }
+    }
+  }
+  if (out.redeal && defects.empty()) {
+    // The same organisations and editors receive, each at its permanent id.
+    if (b.threshold() != prev.threshold() ||
+        b.organisations_size() != prev.organisations_size()) {
+      defects.push_back("a re-deal keeps the committee and the threshold");
+    } else {
+      for (int i = 0; i < b.organisations_size(); ++i) {
+        const v1::RosterOrganisation& n = b.organisations(i);
+        const v1::RosterOrganisation& p = prev.organisations(i);
+        if (n.cocktail_position() != p.id() || n.name() != p.name() ||
+            n.witness_vkey() != p.witness_vkey() ||
+            n.editor_threshold() != p.editor_threshold() ||
+            !SameEditorKeys(n, p)) {
+          defects.push_back(OrgName(n.id()) + ": a re-deal gives position " +
+                            std::to_string(p.id()) +
+                            "'s organisation, k_o and editors their "
+                            "permanent id, unchanged otherwise");
         }
       }
     }
@@ -863,10 +898,16 @@ StatusOr<SuccessorDraft> AssembleSuccessor(const CheckedResharePlan& plan,
   body.set_transcript_hash(std::string(th.begin(), th.end()));
   body.set_log_vkey(b.log_vkey());
   *body.mutable_policy() = b.policy();
-  body.set_previous_roster_fingerprint(b.previous_roster_fingerprint());
   body.set_next_organisation_id(b.next_organisation_id());
   body.mutable_change()->set_kind(b.kind());
-  *body.mutable_change()->mutable_dealers() = b.dealers();
+  if (plan.redeal) {
+    // The rekey roster continues the roster before the DKG's.
+    body.set_previous_roster_fingerprint(
+        previous.body.previous_roster_fingerprint());
+  } else {
+    body.set_previous_roster_fingerprint(b.previous_roster_fingerprint());
+    *body.mutable_change()->mutable_dealers() = b.dealers();
+  }
   return out;
 }
 
@@ -959,16 +1000,19 @@ Status CheckReshareRecord(const v1::ReshareRecord& record,
   if (!plan.ok()) return plan.status().Annotate("reshare record");
   const v1::ResharePlanBody& b = plan->body;
   std::vector<std::string> defects;
+  // A re-deal's roster names no dealers (MembershipChange).
+  const int roster_dealers =
+      plan->redeal ? b.dealers_size() : next.body.change().dealers_size();
   if (b.threshold() != next.body.threshold() ||
       b.epoch() != next.body.epoch() || b.kind() != next.body.change().kind() ||
       b.next_organisation_id() != next.body.next_organisation_id() ||
       b.organisations_size() != next.body.organisations_size() ||
-      b.dealers_size() != next.body.change().dealers_size()) {
+      b.dealers_size() != roster_dealers) {
     defects.push_back(
         "the plan's threshold, epoch, kind, next id, committee or dealers "
         "differ from the roster");
   } else {
-    for (int i = 0; i < b.dealers_size(); ++i) {
+    for (int i = 0; !plan->redeal && i < b.dealers_size(); ++i) {
       if (b.dealers(i).org_id() != next.body.change().dealers(i).org_id() ||
           b.dealers(i).editor_index() !=
               next.body.change().dealers(i).editor_index()) {
@@ -980,7 +1024,9 @@ Status CheckReshareRecord(const v1::ReshareRecord& record,
       const v1::RosterOrganisation& a = b.organisations(i);
       const v1::RosterOrganisation& r = next.body.organisations(i);
       if (a.id() != r.id() || a.editor_threshold() != r.editor_threshold() ||
-          a.witness_vkey() != r.witness_vkey() || !SameEditorKeys(a, r)) {
+          a.witness_vkey() != r.witness_vkey() ||
+          a.cocktail_position() != r.cocktail_position() ||
+          !SameEditorKeys(a, r)) {
         defects.push_back(OrgName(r.id()) +
                           ": the plan's entry differs from the roster's");
       }
@@ -1084,10 +1130,13 @@ StatusOr<VerifiedRoster> VerifyRosterSuccessor(const VerifiedRoster& previous,
                             ": a rekey keeps every organisation, id, editor "
                             "and witness key");
         }
+        // The new DKG's positions are 1..m in id order; when the ids are
+        // not 1..m a re-deal took the key to them (RekeyRecord).
         if (body.key_generation() == v1::KEY_GENERATION_COCKTAIL_DKG &&
-            a.cocktail_position() != a.id()) {
-          defects.push_back(OrgName(a.id()) +
-                            ": the new DKG's position differs from its id");
+            a.cocktail_position() != static_cast<uint32_t>(i + 1)) {
+          defects.push_back(OrgName(a.id()) + ": the new DKG's position " +
+                            std::to_string(a.cocktail_position()) +
+                            " is not its place " + std::to_string(i + 1));
         }
       }
     }
@@ -1174,6 +1223,159 @@ StatusOr<std::vector<VerifiedRoster>> VerifyRosterChain(
     out.push_back(std::move(next).value());
   }
   return out;
+}
+
+// ---- Rekey ----
+
+bool IdsArePositions(const v1::RosterBody& body) {
+  for (int i = 0; i < body.organisations_size(); ++i) {
+    if (body.organisations(i).id() != static_cast<uint32_t>(i + 1)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+v1::PlanRekey MakePlanRekey(const VerifiedRoster& previous) {
+  v1::PlanRekey out;
+  out.set_previous_roster_fingerprint(
+      std::string(previous.fingerprint.begin(), previous.fingerprint.end()));
+  out.set_epoch(previous.body.epoch() + 1);
+  out.set_next_organisation_id(NextOrganisationId(previous.body));
+  for (const v1::RosterOrganisation& o : previous.body.organisations()) {
+    out.add_organisation_ids(o.id());
+  }
+  return out;
+}
+
+Status CheckPlanRekey(const v1::PlanRekey& rekey,
+                      const VerifiedRoster& previous) {
+  const v1::PlanRekey expected = MakePlanRekey(previous);
+  if (rekey.previous_roster_fingerprint() !=
+      expected.previous_roster_fingerprint()) {
+    return FailedPreconditionError(
+        "the rekey plan continues another roster (previous fingerprint "
+        "differs from epoch " +
+        std::to_string(previous.body.epoch()) + "'s)");
+  }
+  if (rekey.epoch() != expected.epoch() ||
+      rekey.next_organisation_id() != expected.next_organisation_id() ||
+      !std::equal(rekey.organisation_ids().begin(),
+                  rekey.organisation_ids().end(),
+                  expected.organisation_ids().begin(),
+                  expected.organisation_ids().end())) {
+    return FailedPreconditionError(
+        "the rekey plan's epoch, next organisation id or organisation ids "
+        "are not those of epoch " +
+        std::to_string(previous.body.epoch()) + " + 1");
+  }
+  return OkStatus();
+}
+
+Status CheckRekeyDkgRoster(const VerifiedRoster& dkg,
+                           const VerifiedRoster& previous) {
+  const v1::RosterBody& d = dkg.body;
+  const v1::RosterBody& p = previous.body;
+  std::vector<std::string> defects;
+  if (d.epoch() != p.epoch() + 1 ||
+      d.previous_roster_fingerprint() !=
+          std::string(previous.fingerprint.begin(),
+                      previous.fingerprint.end())) {
+    defects.push_back("it does not continue epoch " +
+                      std::to_string(p.epoch()) +
+                      " (epoch + 1 and its fingerprint)");
+  }
+  if (d.change().kind() != v1::MEMBERSHIP_CHANGE_REKEY ||
+      d.change().dealers_size() != 0 ||
+      d.key_generation() != v1::KEY_GENERATION_COCKTAIL_DKG) {
+    defects.push_back("it is not a COCKTAIL-DKG rekey without dealers");
+  }
+  if (dkg.consortium_key == previous.consortium_key) {
+    defects.push_back("it keeps the consortium key Y");
+  }
+  if (d.threshold() != p.threshold() ||
+      d.next_organisation_id() != NextOrganisationId(p) ||
+      d.log_vkey() != p.log_vkey()) {
+    defects.push_back("its threshold, next organisation id or log key differ");
+  }
+  if (d.organisations_size() != p.organisations_size()) {
+    defects.push_back("it has " + std::to_string(d.organisations_size()) +
+                      " organisations, not " +
+                      std::to_string(p.organisations_size()));
+  } else {
+    for (int i = 0; i < d.organisations_size(); ++i) {
+      const v1::RosterOrganisation& a = d.organisations(i);
+      const v1::RosterOrganisation& b = p.organisations(i);
+      const uint32_t position = static_cast<uint32_t>(i + 1);
+      if (a.id() != position || a.cocktail_position() != position ||
+          a.name() != b.name() || a.witness_vkey() != b.witness_vkey() ||
+          a.editor_threshold() != b.editor_threshold() ||
+          !SameEditorKeys(a, b)) {
+        defects.push_back("position " + std::to_string(position) + " is not " +
+                          OrgName(b.id()) +
+                          " with its name, witness key, k_o and editors");
+      }
+    }
+  }
+  if (!defects.empty()) {
+    return Defects(StatusCode::kInvalidArgument, "rekey DKG roster", defects);
+  }
+  return OkStatus();
+}
+
+StatusOr<v1::ResharePlan> MakeRedealPlan(
+    const VerifiedRoster& dkg, const VerifiedRoster& previous,
+    std::span<const v1::ReshareDealer> dealers) {
+  CONCLAVE_RETURN_IF_ERROR(CheckRekeyDkgRoster(dkg, previous));
+  ResharePlanInput input;
+  input.kind = v1::MEMBERSHIP_CHANGE_REKEY;
+  input.threshold = dkg.body.threshold();
+  input.dealers.assign(dealers.begin(), dealers.end());
+  for (int i = 0; i < dkg.body.organisations_size(); ++i) {
+    v1::RosterOrganisation o = dkg.body.organisations(i);
+    o.set_id(previous.body.organisations(i).id());
+    o.clear_editor_commitments();
+    o.clear_verification_share();
+    for (v1::RosterEditor& e : *o.mutable_editors()) {
+      e.clear_verification_share();
+    }
+    input.organisations.push_back(std::move(o));
+  }
+  return MakeResharePlan(dkg, input);
+}
+
+Status CheckRekeyRecord(const v1::RekeyRecord& record,
+                        const VerifiedRoster& previous,
+                        const VerifiedRoster& next) {
+  if (next.body.change().kind() != v1::MEMBERSHIP_CHANGE_REKEY) {
+    return InvalidArgumentError("rekey record: the roster is not a rekey");
+  }
+  if (IdsArePositions(previous.body)) {
+    if (record.has_dkg_roster() || record.has_redeal()) {
+      return InvalidArgumentError(
+          "rekey record: ids are 1..m, so the DKG's roster is the new "
+          "roster and there is no re-deal");
+    }
+    return CheckCocktailRecord(record.cocktail(), next)
+        .Annotate("rekey record");
+  }
+  if (!record.has_dkg_roster() || !record.has_redeal()) {
+    return InvalidArgumentError(
+        "rekey record: ids are not 1..m, so the record needs the DKG's "
+        "roster and the re-deal to the ids");
+  }
+  StatusOr<VerifiedRoster> dkg = VerifyRoster(record.dkg_roster());
+  if (!dkg.ok()) return dkg.status().Annotate("rekey record: DKG roster");
+  CONCLAVE_RETURN_IF_ERROR(
+      CheckRekeyDkgRoster(*dkg, previous).Annotate("rekey record"));
+  CONCLAVE_RETURN_IF_ERROR(CheckCocktailRecord(record.cocktail(), *dkg)
+                               .Annotate("rekey record: DKG roster"));
+  if (next.body.session_id() != dkg->body.session_id()) {
+    return InvalidArgumentError(
+        "rekey record: the roster's session id is not the DKG's");
+  }
+  return CheckReshareRecord(record.redeal(), *dkg, next)
+      .Annotate("rekey record: re-deal");
 }
 
 std::vector<std::string> StrandedSubmissions(

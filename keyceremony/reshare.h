@@ -24,6 +24,18 @@
 // sharings g_{oj,p} (never in clear); their fresh non-constant coefficients
 // are the zero refresh within each organisation.
 //
+// Rekey (brief §9; docs/protocol.md "Rekey"). A new COCKTAIL-DKG among the
+// same committee evaluates at positions 1..m (the organisations in id
+// order), the roster at the permanent ids. When the ids are 1..m the DKG's
+// roster is the new roster. Otherwise the DKG's roster (ids = positions,
+// same epoch, signed by every editor; never pushed) is re-dealt to the
+// permanent ids by the machinery above with kind REKEY: the plan's
+// `previous` is the DKG roster, its dealers a quorum of it, its
+// organisations the permanent ones with cocktail_position = their position.
+// The same people receive what they dealt, so no share leaves the
+// committee; the successor is the rekey roster that continues the previous
+// epoch.
+//
 // All functions are pure over protobufs (like rounds.h), so the one-process
 // commands, the file rounds and the daemon share them. Every failure names
 // the dealer (organisation, editor) or the roster entry at fault; messages
@@ -76,6 +88,43 @@ std::vector<v1::ReshareDealer> DefaultDealers(
 Status CheckDealerQuorum(const v1::RosterBody& previous,
                          std::span<const v1::ReshareDealer> dealers);
 
+// ---- Rekey ----
+
+// True when the organisation ids are 1..m in order (then a new DKG's
+// positions are the ids and no re-deal is needed).
+bool IdsArePositions(const v1::RosterBody& body);
+
+// What a rekey ceremony plan (PlanBody.rekey) records about `previous`.
+v1::PlanRekey MakePlanRekey(const VerifiedRoster& previous);
+// `rekey` continues `previous`: its fingerprint, epoch + 1, its
+// NextOrganisationId and its ids in order. FAILED_PRECONDITION otherwise.
+Status CheckPlanRekey(const v1::PlanRekey& rekey,
+                      const VerifiedRoster& previous);
+
+// The DKG roster of a rekey of `previous`: epoch + 1, previous fingerprint,
+// change REKEY without dealers, a new Y from a COCKTAIL-DKG, t and
+// next_organisation_id kept, and organisation i (1-based) with id and
+// cocktail position i and the name, witness key, k_o and editors (indices,
+// names, keys) of previous's i-th organisation. INVALID_ARGUMENT listing
+// every defect.
+Status CheckRekeyDkgRoster(const VerifiedRoster& dkg,
+                           const VerifiedRoster& previous);
+
+// The re-deal plan (kind REKEY) from the DKG roster `dkg` to previous's
+// permanent ids. `dealers` empty: DefaultDealers(dkg).
+StatusOr<v1::ResharePlan> MakeRedealPlan(
+    const VerifiedRoster& dkg, const VerifiedRoster& previous,
+    std::span<const v1::ReshareDealer> dealers = {});
+
+// The archived rekey record (v1::RekeyRecord) against the two rosters of
+// the chain: `next` is the REKEY successor of `previous`. Ids 1..m: the
+// COCKTAIL record is next's (no DKG roster, no re-deal). Otherwise the DKG
+// roster verifies and passes CheckRekeyDkgRoster, the COCKTAIL record is
+// its, and the re-deal record (CheckReshareRecord) takes it to `next`.
+Status CheckRekeyRecord(const v1::RekeyRecord& record,
+                        const VerifiedRoster& previous,
+                        const VerifiedRoster& next);
+
 // ---- Plan ----
 
 struct ResharePlanInput {
@@ -89,7 +138,8 @@ struct ResharePlanInput {
 };
 
 // A fresh plan (random session id) for the next epoch of `previous`,
-// checked with CheckResharePlan before it is returned.
+// checked with CheckResharePlan before it is returned. Kind REKEY: the
+// re-deal of a rekey's DKG roster `previous` (same epoch; MakeRedealPlan).
 StatusOr<v1::ResharePlan> MakeResharePlan(const VerifiedRoster& previous,
                                           const ResharePlanInput& input);
 
@@ -98,6 +148,7 @@ struct CheckedResharePlan {
   std::string encoded;         // ResharePlan.body, exactly as received
   Sha256Digest fingerprint{};  // SHA-256 of `encoded`
   bool refresh = false;
+  bool redeal = false;  // kind REKEY
 };
 
 // The plan continues `previous` (fingerprint, epoch + 1, log vkey), 1 <= t'
@@ -105,7 +156,11 @@ struct CheckedResharePlan {
 // >= NextOrganisationId(previous) and < the plan's next_organisation_id,
 // 1 <= k'_p <= n'_p, editor indices 1..n'_p with valid keys and no key
 // shared, the dealers are a quorum of `previous` (CheckDealerQuorum); a
-// refresh keeps t, every organisation, k_o and every editor's keys.
+// refresh keeps t, every organisation, k_o and every editor's keys. A
+// re-deal (REKEY) continues a DKG roster: the same epoch and
+// next_organisation_id, t kept, and the i-th organisation at position i
+// with the name, witness key, k_o and editors of the DKG roster's i-th (its
+// id is then the permanent one; VerifyRosterSuccessor checks the ids).
 StatusOr<CheckedResharePlan> CheckResharePlan(const v1::ResharePlan& plan,
                                               const VerifiedRoster& previous);
 
@@ -177,7 +232,9 @@ struct SuccessorDraft {
 
 // The new roster body (epoch + 1, previous fingerprint, change with the
 // dealers, key generation and session id kept, transcript_hash = SHA-256 of
-// the transcript) and the record.
+// the transcript) and the record. A re-deal keeps the DKG roster's epoch and
+// names the roster before the rekey as previous (change REKEY, no dealers:
+// every editor signs the roster anyway).
 StatusOr<SuccessorDraft> AssembleSuccessor(const CheckedResharePlan& plan,
                                            const VerifiedRoster& previous,
                                            const ReshareOutcome& outcome);

@@ -466,47 +466,21 @@ StatusOr<MembershipSimResult> RunSimulatedRekey(const MembershipSimOptions& o,
                                                 const SecretBytes& pass) {
   std::vector<v1::Roster> chain;
   CONCLAVE_ASSIGN_OR_RETURN(VerifiedRoster prev, ReadPrevious(o.from, &chain));
-  const v1::RosterBody& pb = prev.body;
-  const uint32_t m = pb.organisations_size(), t = pb.threshold();
-  // COCKTAIL evaluates at positions 1..m and the roster at ids, so a new DKG
-  // needs ids 1..m.
-  for (uint32_t i = 0; i < m; ++i) {
-    if (pb.organisations(static_cast<int>(i)).id() != i + 1) {
-      return FailedPreconditionError(
-          "rekey runs a new COCKTAIL-DKG, whose positions are 1..m; this "
-          "roster's organisation ids are not 1.." +
-          std::to_string(m) +
-          " (after a departure). Not supported by the one-process rekey.");
-    }
-  }
   CONCLAVE_RETURN_IF_ERROR(PrepareOut(o.out));
   CONCLAVE_RETURN_IF_ERROR(
       CopyFile(o.from / "log.age", o.out / "log.age", 0600));
   CONCLAVE_RETURN_IF_ERROR(
       CopyFile(o.from / "log.vkey", o.out / "log.vkey", 0644));
-  MembershipSimResult result;
-  v1::RosterBody body;
-  body.set_epoch(pb.epoch() + 1);
-  body.set_threshold(t);
-  body.set_log_vkey(pb.log_vkey());
-  *body.mutable_policy() = pb.policy();
-  body.set_previous_roster_fingerprint(
-      std::string(prev.fingerprint.begin(), prev.fingerprint.end()));
-  body.set_next_organisation_id(NextOrganisationId(pb));
-  body.mutable_change()->set_kind(v1::MEMBERSHIP_CHANGE_REKEY);
-
+  // The same organisations, editors and witness keys.
   std::vector<Identity> idents;
-  for (const v1::RosterOrganisation& old : pb.organisations()) {
-    const fs::path src = o.from / OrgDir(old.id());
-    const fs::path od = o.out / OrgDir(old.id());
+  for (const v1::RosterOrganisation& org : prev.body.organisations()) {
+    const fs::path src = o.from / OrgDir(org.id());
+    const fs::path od = o.out / OrgDir(org.id());
     CONCLAVE_RETURN_IF_ERROR(
         CopyFile(src / "witness.age", od / "witness.age", 0600));
     CONCLAVE_RETURN_IF_ERROR(
         CopyFile(src / "witness.vkey", od / "witness.vkey", 0644));
-    v1::RosterOrganisation* org = body.add_organisations();
-    *org = old;
-    org->set_cocktail_position(old.id());
-    for (const v1::RosterEditor& e : old.editors()) {
+    for (const v1::RosterEditor& e : org.editors()) {
       const fs::path s = src / EditorDir(e.index());
       const fs::path d = od / EditorDir(e.index());
       CONCLAVE_RETURN_IF_ERROR(
@@ -518,54 +492,38 @@ StatusOr<MembershipSimResult> RunSimulatedRekey(const MembershipSimOptions& o,
       idents.push_back(std::move(ident));
     }
   }
-  CONCLAVE_ASSIGN_OR_RETURN(KeyGenOutput keygen, RunCocktailInProcess(m, t));
-  body.set_consortium_key(PointBytes(keygen.y));
-  for (const Point& c : keygen.commitments) {
-    body.add_consortium_commitments(PointBytes(c));
-  }
-  body.set_key_generation(v1::KEY_GENERATION_COCKTAIL_DKG);
-  body.set_transcript_hash(std::string(keygen.transcript_hash.begin(),
-                                       keygen.transcript_hash.end()));
-  body.set_session_id(
-      std::string(keygen.session_id.begin(), keygen.session_id.end()));
-  for (uint32_t i = 0; i < m; ++i) {
-    v1::RosterOrganisation* org =
-        body.mutable_organisations(static_cast<int>(i));
-    StatusOr<std::vector<Share>> shares = [&]() {
-      const Scalar x_o = std::move(keygen.org_secrets[i]);
-      return SplitOrganisationSecret(x_o, org->editor_threshold(), org);
-    }();
-    if (!shares.ok()) return shares.status();
-    for (size_t j = 0; j < shares->size(); ++j) {
-      CONCLAVE_ASSIGN_OR_RETURN(
-          Point y_oj,
-          Point::DecodeCompressed(
-              AsBytes(org->editors(static_cast<int>(j)).verification_share())));
-      CONCLAVE_RETURN_IF_ERROR(SealEditorShare(
-          o.out / OrgDir(org->id()) / EditorDir(static_cast<uint32_t>(j + 1)) /
-              "share.age",
-          keygen.y, org->id(), (*shares)[j], y_oj, pass, o.work_factor,
-          body.epoch()));
-    }
-  }
-  keygen.org_secrets.clear();
-  CONCLAVE_RETURN_IF_ERROR(
-      MakeDrillFiles(keygen.y, o.drill_files, o.out / "drill", &body).status());
-  std::vector<RosterSigner> signers;
+  std::vector<RekeyEditor> editors;
   for (const Identity& id : idents) {
-    signers.push_back({id.org, id.index, id.signing.get()});
+    editors.push_back({id.org, id.index, id.signing.get(), &id.receiving});
   }
-  CONCLAVE_ASSIGN_OR_RETURN(v1::Roster roster, SignRoster(body, signers));
+  CONCLAVE_ASSIGN_OR_RETURN(RekeyOutput rekey,
+                            RunRekeyInProcess(prev, editors));
+  for (const auto& [who, share] : rekey.shares) {
+    CONCLAVE_RETURN_IF_ERROR(SealEditorShare(
+        o.out / OrgDir(who.first) / EditorDir(who.second) / "share.age",
+        rekey.y, who.first, share.share, share.verification_share, pass,
+        o.work_factor, rekey.body.epoch()));
+  }
+  rekey.shares.clear();
+  CONCLAVE_RETURN_IF_ERROR(
+      MakeDrillFiles(rekey.y, o.drill_files, o.out / "drill", &rekey.body)
+          .status());
+  std::vector<RosterSigner> signers;
+  for (const RekeyEditor& e : editors) {
+    signers.push_back({e.org_id, e.editor_index, e.signing});
+  }
+  CONCLAVE_ASSIGN_OR_RETURN(v1::Roster roster, SignRoster(rekey.body, signers));
   CONCLAVE_ASSIGN_OR_RETURN(VerifiedRoster verified,
                             VerifyRosterSuccessor(prev, roster));
-  CONCLAVE_RETURN_IF_ERROR(CheckCocktailRecord(keygen.record, verified));
-  CONCLAVE_RETURN_IF_ERROR(
-      WriteMessage(o.out / "cocktail.record", keygen.record));
+  CONCLAVE_RETURN_IF_ERROR(CheckRekeyRecord(rekey.record, prev, verified));
+  CONCLAVE_RETURN_IF_ERROR(WriteMessage(o.out / "rekey.record", rekey.record));
   CONCLAVE_RETURN_IF_ERROR(WriteChainAndRoster(o.out, chain, roster, verified));
+  MembershipSimResult result;
   result.recipient = age::EncodeP256TagRecipient(verified.consortium_key);
   result.roster_fingerprint = verified.fingerprint;
   result.epoch = verified.body.epoch();
-  for (const v1::RosterOrganisation& org : body.organisations()) {
+  result.dealers = rekey.dealers;
+  for (const v1::RosterOrganisation& org : verified.body.organisations()) {
     result.organisation_ids.push_back(org.id());
   }
   return result;
@@ -727,7 +685,10 @@ COCKTAIL-DKG; the new roster (epoch + 1, change REKEY) publishes it and the
 intake page must switch to DIR2/consortium.pub. Submissions made before stay
 under the old key and the old roster (kept in DIR2/chain/), and still need
 the old shares: keep those until every old submission is dealt with.
-The one-process rekey needs organisation ids 1..m (COCKTAIL's positions).
+COCKTAIL-DKG evaluates at positions 1..m; when the ids are not 1..m (someone
+left) the DKG's shares are re-dealt to the permanent ids by the same editors
+before anything is written. DIR2/rekey.record archives the DKG (and the
+re-deal) for `verify-chain`.
 
 Example:
   conclave-ceremony rekey --from demo --out demo2 --passphrase-file pass.txt
@@ -824,7 +785,9 @@ predecessor's fingerprint, advances the epoch by one, keeps the log key and
 organisation's id, and is signed by every one of its editors and by every
 dealer of the old quorum with their old key. With DIR/reshare.record, the
 last reshare's transcript is checked too: its commitments recombine to the
-new roster's and every dealer and new editor certified it.
+new roster's and every dealer and new editor certified it. With
+DIR/rekey.record, the last rekey's COCKTAIL record (and its re-deal to the
+organisation ids) is checked the same way.
 
 Example:
   conclave-ceremony verify-chain --dir demo2
@@ -860,6 +823,19 @@ Example:
                 HexEncode(v.fingerprint).c_str());
   }
   std::error_code ec;
+  if (verified->size() >= 2 && fs::exists(dir / "rekey.record", ec)) {
+    StatusOr<Bytes> data = ReadFileBytes(dir / "rekey.record", kMaxRosterSize);
+    if (!data.ok()) return Fail(cmd, data.status());
+    v1::RekeyRecord record;
+    if (!record.ParseFromArray(data->data(), static_cast<int>(data->size()))) {
+      return Fail(cmd, InvalidArgumentError("rekey.record does not parse"));
+    }
+    Status ok = CheckRekeyRecord(record, (*verified)[verified->size() - 2],
+                                 verified->back());
+    if (!ok.ok()) return Fail(cmd, ok);
+    std::printf("rekey record OK%s\n",
+                record.has_redeal() ? " (DKG, then re-dealt to the ids)" : "");
+  }
   if (verified->size() >= 2 && fs::exists(dir / "reshare.record", ec)) {
     StatusOr<Bytes> data =
         ReadFileBytes(dir / "reshare.record", kMaxRosterSize);

@@ -7,7 +7,7 @@
 // DIR2 layout: as simulate's, plus
 //   DIR2/chain/epoch-N.roster  every earlier roster (epoch 1 first)
 //   DIR2/reshare.record        reshare/refresh: transcript + certification
-//   DIR2/cocktail.record       rekey: the new DKG's record
+//   DIR2/rekey.record          rekey: the new DKG's record (and re-deal)
 #ifndef CONCLAVE_KEYCEREMONY_RESHARE_COMMANDS_H_
 #define CONCLAVE_KEYCEREMONY_RESHARE_COMMANDS_H_
 

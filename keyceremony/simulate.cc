@@ -13,6 +13,7 @@
 #include "base/file_util.h"
 #include "crypto/random.h"
 #include "keyceremony/cocktail.h"
+#include "keyceremony/reshare.h"
 #include "keyceremony/roster.h"
 #include "sealed/sealed_file.h"
 #include "shares/shamir.h"
@@ -380,6 +381,142 @@ StatusOr<std::vector<EditorSplit>> ParseEditorList(std::string_view list,
     CONCLAVE_ASSIGN_OR_RETURN(EditorSplit s, ParseSplit(e));
     out.push_back(s);
   }
+  return out;
+}
+
+StatusOr<RekeyOutput> RunRekeyInProcess(const VerifiedRoster& previous,
+                                        std::span<const RekeyEditor> editors) {
+  const v1::RosterBody& pb = previous.body;
+  const uint32_t m = pb.organisations_size(), t = pb.threshold();
+  using EditorId = std::pair<uint32_t, uint32_t>;
+  std::map<EditorId, const RekeyEditor*> by_id;
+  for (const RekeyEditor& e : editors) by_id[{e.org_id, e.editor_index}] = &e;
+  std::vector<RosterSigner> dkg_signers;
+  for (uint32_t i = 0; i < m; ++i) {
+    const v1::RosterOrganisation& org = pb.organisations(static_cast<int>(i));
+    for (const v1::RosterEditor& e : org.editors()) {
+      auto it = by_id.find({org.id(), e.index()});
+      if (it == by_id.end()) {
+        return FailedPreconditionError(
+            "rekey: the keys of editor " + std::to_string(e.index()) +
+            " of organisation " + std::to_string(org.id()) + " are missing");
+      }
+      dkg_signers.push_back({i + 1, e.index(), it->second->signing});
+    }
+  }
+  // The DKG's roster: positions as ids (the new roster when ids are 1..m).
+  RekeyOutput out;
+  v1::RosterBody& body = out.body;
+  body.set_epoch(pb.epoch() + 1);
+  body.set_threshold(t);
+  body.set_log_vkey(pb.log_vkey());
+  *body.mutable_policy() = pb.policy();
+  body.set_previous_roster_fingerprint(
+      std::string(previous.fingerprint.begin(), previous.fingerprint.end()));
+  body.set_next_organisation_id(NextOrganisationId(pb));
+  body.mutable_change()->set_kind(v1::MEMBERSHIP_CHANGE_REKEY);
+  CONCLAVE_ASSIGN_OR_RETURN(KeyGenOutput keygen, RunCocktailInProcess(m, t));
+  out.y = keygen.y;
+  body.set_consortium_key(PointBytes(keygen.y));
+  for (const Point& c : keygen.commitments) {
+    body.add_consortium_commitments(PointBytes(c));
+  }
+  body.set_key_generation(v1::KEY_GENERATION_COCKTAIL_DKG);
+  body.set_transcript_hash(std::string(keygen.transcript_hash.begin(),
+                                       keygen.transcript_hash.end()));
+  body.set_session_id(
+      std::string(keygen.session_id.begin(), keygen.session_id.end()));
+  *out.record.mutable_cocktail() = std::move(keygen.record);
+  const bool redeal = !IdsArePositions(pb);
+  // With a re-deal the DKG's shares only deal, and are wiped on return.
+  std::map<EditorId, v1::EditorShare> dkg_shares;
+  struct Wipe {
+    std::map<EditorId, v1::EditorShare>* shares;
+    ~Wipe() {
+      for (auto& entry : *shares) CleanseMessage(&entry.second);
+    }
+  } wipe{&dkg_shares};
+  for (uint32_t i = 0; i < m; ++i) {
+    const uint32_t id = pb.organisations(static_cast<int>(i)).id();
+    v1::RosterOrganisation* org = body.add_organisations();
+    *org = pb.organisations(static_cast<int>(i));
+    org->set_id(i + 1);
+    org->set_cocktail_position(i + 1);
+    StatusOr<std::vector<Share>> shares = [&]() {
+      const Scalar x_o = std::move(keygen.org_secrets[i]);
+      return SplitOrganisationSecret(x_o, org->editor_threshold(), org);
+    }();
+    if (!shares.ok()) return shares.status();
+    for (size_t j = 0; j < shares->size(); ++j) {
+      const uint32_t index = static_cast<uint32_t>(j + 1);
+      CONCLAVE_ASSIGN_OR_RETURN(
+          Point y_oj,
+          Point::DecodeCompressed(
+              AsBytes(org->editors(static_cast<int>(j)).verification_share())));
+      ReceivedShare share{std::move((*shares)[j]), y_oj};
+      if (redeal) {
+        dkg_shares[{i + 1, index}] =
+            MakeEditorShare(keygen.y, body.epoch(), i + 1, share);
+      } else {
+        out.shares.emplace(EditorId{id, index}, std::move(share));
+      }
+    }
+  }
+  keygen.org_secrets.clear();
+  if (!redeal) return out;
+
+  CONCLAVE_ASSIGN_OR_RETURN(*out.record.mutable_dkg_roster(),
+                            SignRoster(body, dkg_signers));
+  CONCLAVE_ASSIGN_OR_RETURN(VerifiedRoster dkg,
+                            VerifyRoster(out.record.dkg_roster()));
+  CONCLAVE_ASSIGN_OR_RETURN(v1::ResharePlan plan_msg,
+                            MakeRedealPlan(dkg, previous));
+  CONCLAVE_ASSIGN_OR_RETURN(CheckedResharePlan plan,
+                            CheckResharePlan(plan_msg, dkg));
+  // Position p's editors deal, as the DKG roster's organisation p.
+  auto editor_at = [&](uint32_t position, uint32_t index) {
+    return by_id.at(
+        {pb.organisations(static_cast<int>(position - 1)).id(), index});
+  };
+  std::vector<v1::ReshareDealing> dealings;
+  for (const v1::ReshareDealer& d : plan.body.dealers()) {
+    StatusOr<v1::ReshareDealing> dealing = MakeReshareDealing(
+        plan, dkg, dkg_shares.at({d.org_id(), d.editor_index()}),
+        *editor_at(d.org_id(), d.editor_index())->signing);
+    if (!dealing.ok()) {
+      return dealing.status().Annotate("rekey re-deal by position " +
+                                       std::to_string(d.org_id()));
+    }
+    dealings.push_back(std::move(dealing).value());
+  }
+  out.dealers = dealings.size();
+  CONCLAVE_ASSIGN_OR_RETURN(ReshareOutcome outcome,
+                            CombineReshareDealings(plan, dkg, dealings));
+  for (const RekeyEditor& e : editors) {
+    StatusOr<ReceivedShare> got = ReceiveReshare(plan, dkg, dealings, e.org_id,
+                                                 e.editor_index, *e.receiving);
+    if (!got.ok()) {
+      return got.status().Annotate(
+          "rekey re-deal to editor " + std::to_string(e.editor_index) +
+          " of organisation " + std::to_string(e.org_id));
+    }
+    out.shares.emplace(EditorId{e.org_id, e.editor_index},
+                       std::move(got).value());
+  }
+  CONCLAVE_ASSIGN_OR_RETURN(SuccessorDraft draft,
+                            AssembleSuccessor(plan, dkg, outcome));
+  // Certification: the dealers under their DKG-roster (position) ids, every
+  // editor under their permanent id.
+  for (const v1::ReshareDealer& d : plan.body.dealers()) {
+    SignReshareRecord(&draft.record, true, d.org_id(), d.editor_index(),
+                      *editor_at(d.org_id(), d.editor_index())->signing);
+  }
+  for (const RekeyEditor& e : editors) {
+    SignReshareRecord(&draft.record, false, e.org_id, e.editor_index,
+                      *e.signing);
+  }
+  out.body = std::move(draft.body);
+  *out.record.mutable_redeal() = std::move(draft.record);
   return out;
 }
 

@@ -18,7 +18,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +31,8 @@
 #include "crypto/ed25519.h"
 #include "crypto/hash.h"
 #include "crypto/p256.h"
+#include "keyceremony/reshare.h"
+#include "keyceremony/roster.h"
 #include "shares/shamir.h"
 
 namespace conclave::keyceremony {
@@ -99,6 +103,34 @@ StatusOr<std::vector<Share>> SplitOrganisationSecret(
 StatusOr<std::vector<std::string>> MakeDrillFiles(
     const Point& y, uint32_t count, const std::filesystem::path& dir,
     v1::RosterBody* body);
+
+// ---- Rekey with every editor in this process (reshare.h "Rekey") ----
+
+// An editor of the roster being rekeyed, with both private keys.
+struct RekeyEditor {
+  uint32_t org_id = 0;  // permanent id
+  uint32_t editor_index = 0;
+  const Ed25519PrivateKey* signing = nullptr;
+  const Scalar* receiving = nullptr;
+};
+
+struct RekeyOutput {
+  v1::RosterBody body;     // the new roster's: unsigned, no drill ids yet
+  v1::RekeyRecord record;  // complete (the re-deal certified by everyone)
+  Point y = Point::Infinity();
+  // By permanent (org id, editor index); secret.
+  std::map<std::pair<uint32_t, uint32_t>, ReceivedShare> shares;
+  size_t dealers = 0;  // 0 without a re-deal
+};
+
+// A COCKTAIL-DKG among previous's organisations at positions 1..m, split
+// among their editors; when the ids are not 1..m, the DKG's roster is
+// signed by every editor and re-dealt (MakeRedealPlan) to the permanent
+// ids, the DKG's shares living only in memory. `editors` must hold every
+// editor of `previous`. The caller adds drill files, has every editor sign
+// the body and checks it with VerifyRosterSuccessor and CheckRekeyRecord.
+StatusOr<RekeyOutput> RunRekeyInProcess(const VerifiedRoster& previous,
+                                        std::span<const RekeyEditor> editors);
 
 // ---- The whole ceremony ----
 

@@ -756,5 +756,193 @@ TEST_F(SuccessorTest, EpochOneRosterStillVerifiesAndRefusesChangeFields) {
               "an epoch-1 roster names a previous roster");
 }
 
+// ---- Rekey (reshare.h "Rekey") ----
+
+// Signs `body` by every editor of `keys`.
+v1::Roster SignByAll(const v1::RosterBody& body,
+                     const std::map<Key, Keys>& keys) {
+  std::vector<RosterSigner> signers;
+  for (const auto& [who, k] : keys) {
+    signers.push_back({who.first, who.second, k.signing.get()});
+  }
+  StatusOr<v1::Roster> r = SignRoster(body, signers);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? *r : v1::Roster();
+}
+
+StatusOr<RekeyOutput> Rekey(const VerifiedRoster& prev,
+                            const std::map<Key, Keys>& keys) {
+  std::vector<RekeyEditor> editors;
+  for (const auto& [who, k] : keys) {
+    editors.push_back({who.first, who.second, k.signing.get(), &k.receiving});
+  }
+  return RunRekeyInProcess(prev, editors);
+}
+
+// After organisation 2 left (ids 1,3,4,5,6,7), a rekey's DKG evaluates at
+// positions 1..6 and is re-dealt to the ids.
+class RekeyTest : public ReshareTest {
+ protected:
+  void SetUp() override {
+    std::map<Key, Keys> keys;
+    const ResharePlanInput in = SixFourInput(old(), keys);  // fills keys
+    RunChange(old(), in, keys, &e_);
+    if (HasFatalFailure()) return;
+    StatusOr<RekeyOutput> r = Rekey(e_.verified, e_.keys);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    out_ = std::move(r).value();
+    roster_ = SignByAll(out_.body, e_.keys);
+    StatusOr<VerifiedRoster> v = VerifyRosterSuccessor(e_.verified, roster_);
+    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    next_ = *v;
+  }
+  Epoch e_;
+  RekeyOutput out_;
+  v1::Roster roster_;
+  VerifiedRoster next_;
+};
+
+TEST_F(RekeyTest, AfterADepartureTheDkgIsRedealtToTheIds) {
+  RS_ASSERT_OK_STATUS(CheckRekeyRecord(out_.record, e_.verified, next_));
+  ASSERT_TRUE(out_.record.has_dkg_roster() && out_.record.has_redeal());
+  // The first 4 positions deal: k = 2 editors of organisation 1, then one.
+  EXPECT_EQ(out_.dealers, 5u);
+  EXPECT_NE(next_.consortium_key, e_.verified.consortium_key);
+  EXPECT_EQ(next_.consortium_key, out_.y);
+  EXPECT_EQ(next_.body.change().kind(), v1::MEMBERSHIP_CHANGE_REKEY);
+  EXPECT_EQ(next_.body.epoch(), 3u);
+  const std::vector<uint32_t> ids = {1, 3, 4, 5, 6, 7};
+  for (int i = 0; i < next_.body.organisations_size(); ++i) {
+    EXPECT_EQ(next_.body.organisations(i).id(), ids[static_cast<size_t>(i)]);
+    EXPECT_EQ(next_.body.organisations(i).cocktail_position(),
+              static_cast<uint32_t>(i + 1));
+  }
+  // Every new share checks against the roster; every 4-subset recombines
+  // Y' and no 3-subset does.
+  std::map<Key, v1::EditorShare> shares;
+  for (const auto& [who, got] : out_.shares) {
+    shares[who] = MakeEditorShare(out_.y, 3, who.first, got);
+    RS_ASSERT_OK_STATUS(CheckEditorShare(shares[who], next_));
+  }
+  for (size_t k : {3u, 4u}) {
+    for (const std::vector<uint32_t>& q : Subsets(ids, k)) {
+      StatusOr<Scalar> x = Recombine(next_.body, shares, q);
+      ASSERT_TRUE(x.ok());
+      EXPECT_EQ(Point::BaseMul(*x) == next_.consortium_key, k == 4);
+    }
+  }
+  // Old-key shares do not mix with new ones.
+  std::map<Key, v1::EditorShare> mixed = shares;
+  mixed[{1, 1}] = e_.shares.at({1, 1});
+  mixed[{1, 2}] = e_.shares.at({1, 2});
+  StatusOr<Scalar> x = Recombine(next_.body, mixed, {1, 3, 4, 5});
+  ASSERT_TRUE(x.ok());
+  EXPECT_NE(Point::BaseMul(*x), next_.consortium_key);
+  EXPECT_NE(Point::BaseMul(*x), e_.verified.consortium_key);
+  // The DKG's roster is never a successor: it does not keep the ids.
+  ExpectError(
+      VerifyRosterSuccessor(e_.verified, out_.record.dkg_roster()).status(),
+      StatusCode::kInvalidArgument, "a rekey keeps every organisation");
+}
+
+TEST_F(RekeyTest, RecordNegatives) {
+  v1::RekeyRecord rec = out_.record;
+  rec.clear_redeal();
+  ExpectError(CheckRekeyRecord(rec, e_.verified, next_),
+              StatusCode::kInvalidArgument, "needs the DKG's roster");
+  // A second rekey of the same roster: its parts do not fit this one.
+  StatusOr<RekeyOutput> other = Rekey(e_.verified, e_.keys);
+  ASSERT_TRUE(other.ok());
+  rec = out_.record;
+  *rec.mutable_redeal() = other->record.redeal();
+  ExpectError(CheckRekeyRecord(rec, e_.verified, next_),
+              StatusCode::kInvalidArgument, "transcript hash");
+  rec = out_.record;
+  *rec.mutable_cocktail() = other->record.cocktail();
+  ExpectError(CheckRekeyRecord(rec, e_.verified, next_),
+              StatusCode::kInvalidArgument, "DKG roster");
+  rec = out_.record;
+  *rec.mutable_dkg_roster() = other->record.dkg_roster();
+  EXPECT_FALSE(CheckRekeyRecord(rec, e_.verified, next_).ok());
+  rec = out_.record;
+  rec.mutable_dkg_roster()->mutable_signatures()->RemoveLast();
+  ExpectError(CheckRekeyRecord(rec, e_.verified, next_),
+              StatusCode::kUnauthenticated, "DKG roster");
+  rec = out_.record;
+  rec.mutable_redeal()->mutable_dealer_signatures()->RemoveLast();
+  ExpectError(CheckRekeyRecord(rec, e_.verified, next_),
+              StatusCode::kUnauthenticated, "has not signed");
+  // The DKG roster does not continue epoch 1.
+  StatusOr<VerifiedRoster> dkg = VerifyRoster(out_.record.dkg_roster());
+  ASSERT_TRUE(dkg.ok());
+  ExpectError(CheckRekeyDkgRoster(*dkg, old().roster),
+              StatusCode::kInvalidArgument, "does not continue epoch 1");
+}
+
+TEST_F(RekeyTest, RedealPlanNegatives) {
+  StatusOr<VerifiedRoster> dkg = VerifyRoster(out_.record.dkg_roster());
+  ASSERT_TRUE(dkg.ok());
+  StatusOr<v1::ResharePlan> plan = MakeRedealPlan(*dkg, e_.verified);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  RS_ASSERT_OK(CheckResharePlan(*plan, *dkg));
+  // A re-deal plan continues a DKG roster, not an ordinary one.
+  v1::ResharePlanBody b;
+  ASSERT_TRUE(b.ParseFromString(plan->body()));
+  b.set_previous_roster_fingerprint(std::string(e_.verified.fingerprint.begin(),
+                                                e_.verified.fingerprint.end()));
+  b.set_epoch(e_.verified.body.epoch());
+  v1::ResharePlan p2;
+  b.SerializeToString(p2.mutable_body());
+  ExpectError(CheckResharePlan(p2, e_.verified).status(),
+              StatusCode::kInvalidArgument, "continues a rekey's DKG roster");
+  // Positions swapped: organisation 3 would receive position 1's share.
+  ASSERT_TRUE(b.ParseFromString(plan->body()));
+  b.mutable_organisations(0)->set_cocktail_position(2);
+  b.mutable_organisations(1)->set_cocktail_position(1);
+  b.SerializeToString(p2.mutable_body());
+  ExpectError(CheckResharePlan(p2, *dkg).status(), StatusCode::kInvalidArgument,
+              "a re-deal gives position 1");
+  // The dealers must be a quorum of the DKG roster.
+  std::vector<v1::ReshareDealer> three = DefaultDealers(dkg->body);
+  three.pop_back();
+  EXPECT_EQ(MakeRedealPlan(*dkg, e_.verified, three).status().code(),
+            StatusCode::kInvalidArgument);
+  // A DKG roster of another rekey is refused before any plan.
+  EXPECT_EQ(MakeRedealPlan(*dkg, old().roster).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST_F(RekeyTest, PositionsMustBeThePlacesInIdOrder) {
+  v1::RosterBody b = out_.body;
+  b.mutable_organisations(0)->set_cocktail_position(2);
+  b.mutable_organisations(1)->set_cocktail_position(1);
+  ExpectError(
+      VerifyRosterSuccessor(e_.verified, SignByAll(b, e_.keys)).status(),
+      StatusCode::kInvalidArgument, "is not its place 1");
+}
+
+TEST_F(ReshareTest, RekeyWithIdsOneToMNeedsNoRedeal) {
+  StatusOr<RekeyOutput> r = Rekey(old().roster, old().keys);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(r->record.has_dkg_roster() || r->record.has_redeal());
+  EXPECT_EQ(r->dealers, 0u);
+  StatusOr<VerifiedRoster> next =
+      VerifyRosterSuccessor(old().roster, SignByAll(r->body, old().keys));
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  RS_ASSERT_OK_STATUS(CheckRekeyRecord(r->record, old().roster, *next));
+  std::map<Key, v1::EditorShare> shares;
+  for (const auto& [who, got] : r->shares) {
+    shares[who] = MakeEditorShare(r->y, 2, who.first, got);
+  }
+  StatusOr<Scalar> x = Recombine(next->body, shares, {2, 4, 5});
+  ASSERT_TRUE(x.ok());
+  EXPECT_EQ(Point::BaseMul(*x), next->consortium_key);
+  // A record claiming a re-deal where none is needed is refused.
+  v1::RekeyRecord rec = r->record;
+  rec.mutable_redeal()->set_transcript("x");
+  ExpectError(CheckRekeyRecord(rec, old().roster, *next),
+              StatusCode::kInvalidArgument, "there is no re-deal");
+}
+
 }  // namespace
 }  // namespace conclave::keyceremony
