@@ -903,8 +903,10 @@ StatusOr<v1::SubmitReply> DaemonImpl::Accept(
     uint64_t index = 0;
     {
       CONCLAVE_ASSIGN_OR_RETURN(Store::Transaction txn, store_->Begin());
-      // A REKEY pushed since the check above would put this submission
-      // after the new key's roster leaf: refuse rather than misfile it.
+      // A roster pushed since the check above: a REKEY would put this
+      // submission after the new key's roster leaf, and a reshare's
+      // stranding check (PushRoster) did not see it. Refuse rather than
+      // misfile or strand it.
       CONCLAVE_ASSIGN_OR_RETURN(RosterRecord latest, txn.LatestRoster());
       if (latest.epoch != epoch->roster.body.epoch()) {
         CONCLAVE_ASSIGN_OR_RETURN(RosterRecord rec,
@@ -918,6 +920,17 @@ StatusOr<v1::SubmitReply> DaemonImpl::Accept(
               "the consortium key changed (REKEY to roster epoch " +
               Str(latest.epoch) +
               ") during this upload: encrypt to the new recipient");
+        }
+        const keyceremony::SubmissionExclusions mine{info.id,
+                                                     info.excluded_orgs};
+        if (!keyceremony::StrandedSubmissions(b, {&mine, 1}).empty()) {
+          return FailedPreconditionError(
+              "the consortium changed (roster epoch " + Str(latest.epoch) +
+              ") during this upload: this submission's exclusions leave "
+              "fewer than " +
+              Str(b.threshold()) +
+              " of its organisations, so nobody could open it; encrypt "
+              "again with fewer exclusions");
         }
       }
       auto inserted = txn.InsertSubmission(record, quorum::EncodeLogLeaf(leaf));

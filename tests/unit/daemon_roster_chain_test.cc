@@ -13,6 +13,8 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -24,6 +26,7 @@
 #include "audit/settled.h"
 #include "daemon/call.h"
 #include "daemon/service_impl.h"
+#include "daemon/storage_faults.h"
 #include "keyceremony/reshare.h"
 #include "keyceremony/roster.h"
 #include "quorum/evidence.h"
@@ -348,6 +351,64 @@ TEST_F(DaemonRosterChainTest, StrandingIsRefusedUnlessForced) {
   EXPECT_EQ(forced.epoch(), 2u);
   ASSERT_EQ(forced.stranded_submissions_size(), 1);
   EXPECT_EQ(forced.stranded_submissions(0), stranded.id);
+}
+
+// Runs `hook` once, when the blob store publishes its next blob: a roster
+// push then lands between a submission's validation and its commit.
+class PushDuringUpload final : public daemon::StorageFaults {
+ public:
+  void Arm(std::function<void()> hook) {
+    std::lock_guard<std::mutex> lock(mu_);
+    hook_ = std::move(hook);
+  }
+  daemon::StorageFault Before(daemon::StorageOp op, std::string_view) override {
+    std::function<void()> hook;
+    if (op == daemon::StorageOp::kRename) {
+      std::lock_guard<std::mutex> lock(mu_);
+      hook.swap(hook_);
+    }
+    if (hook) hook();
+    return daemon::StorageFault::kNone;
+  }
+
+ private:
+  std::mutex mu_;
+  std::function<void()> hook_;
+};
+
+TEST_F(DaemonRosterChainTest, ASubmissionRacingAReshareIsRefusedNotStranded) {
+  PushDuringUpload faults;
+  daemon::StoreOptions so;
+  so.faults = &faults;
+  auto d = DaemonImpl::CreateForTesting(Options(), so);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  d_ = std::move(d).value();
+  // Excluding 1 and 2 is fine under 5/3, but with organisation 5 gone only
+  // 3 and 4 would remain (< t' = 3).
+  ASSERT_OK_AND_ASSIGN(v1::Roster next, Successor(c(), {1, 2, 3, 4}, 3));
+  auto raced = c().Submit(AsBytes(std::string_view("raced")), {1, 2});
+  ASSERT_TRUE(raced.ok());
+  const uint64_t size = d_->LogSize();
+  std::optional<StatusOr<v1::RosterPushReply>> pushed;
+  faults.Arm([&] { pushed.emplace(Push(next)); });
+  auto r = d_->Submit(raced->file, "ipv4:127.0.0.1:1");
+  ASSERT_TRUE(pushed.has_value());
+  ASSERT_TRUE(pushed->ok()) << pushed->status().ToString();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Contains(r.status().message(), "during this upload"))
+      << r.status().message();
+  EXPECT_TRUE(Contains(r.status().message(), "fewer than 3"))
+      << r.status().message();
+  EXPECT_EQ(d_->LogSize(), size + 1);  // the roster leaf only
+  // Without the race the new epoch refuses it the ordinary way, and a
+  // submission it can open is accepted.
+  EXPECT_FALSE(d_->Submit(raced->file, "ipv4:127.0.0.1:1").ok());
+  auto fine = c().Submit(AsBytes(std::string_view("fine")), {1});
+  ASSERT_TRUE(fine.ok());
+  EXPECT_TRUE(d_->Submit(fine->file, "ipv4:127.0.0.1:1").ok());
+  d_->Shutdown();
+  d_.reset();  // before `faults` goes away
 }
 
 TEST_F(DaemonRosterChainTest, CheckpointsSettleUnderTheRosterInForce) {
