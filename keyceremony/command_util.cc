@@ -2,7 +2,10 @@
 
 #include <cstdio>
 
+#include "age/p256tag.h"
 #include "keyceremony/ceremony_commands.h"
+#include "keyceremony/reshare.h"
+#include "keyceremony/reshare_commands.h"
 #include "sealed/passphrase.h"
 
 namespace conclave::keyceremony {
@@ -98,6 +101,59 @@ StatusOr<OpenedSecret> OpenShareFile(const std::string& path,
     return InvalidArgumentError(path + " is not a share file");
   }
   return opened;
+}
+
+const char kRekeyDestroyBox[] = R"(
++------------------------------------------------------------------------+
+| DESTROY THE INTERMEDIATE SHARES AND THE OLD SHARES.                    |
+| Intermediate DKG shares (a rekey with a re-deal) served only the       |
+| re-deal: once the drill of the new roster has passed, destroy every    |
+| one and every copy; t of them open everything sent to the NEW key.     |
+| Old shares still open every submission made to the OLD key: keep them  |
+| only under the old rules until those are dealt with, then destroy      |
+| them and every copy. Destroy the .round1 and .dealing files too.       |
++------------------------------------------------------------------------+
+)";
+
+StatusOr<RosterDir> ReadRosterDir(const std::filesystem::path& dir) {
+  RosterDir out;
+  CONCLAVE_ASSIGN_OR_RETURN(out.chain, ReadRosterChain(dir));
+  StatusOr<std::vector<VerifiedRoster>> verified = VerifyRosterChain(out.chain);
+  if (!verified.ok()) {
+    return verified.status().Annotate("the rosters in " + dir.string());
+  }
+  out.roster = std::move(verified->back());
+  return out;
+}
+
+Status WriteRekeyOutputs(const std::filesystem::path& dir,
+                         const RosterDir& previous, const v1::Roster& roster,
+                         const VerifiedRoster& verified,
+                         const v1::RekeyRecord& record) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(dir / "chain", ec);
+  if (ec) {
+    return Status(StatusCode::kUnavailable,
+                  "cannot create " + (dir / "chain").string());
+  }
+  for (const v1::Roster& r : previous.chain) {
+    v1::RosterBody b;
+    if (!b.ParseFromString(r.signed_())) {
+      return InvalidArgumentError("a roster of the chain does not parse");
+    }
+    CONCLAVE_RETURN_IF_ERROR(WriteNewMessage(
+        dir / "chain" / ("epoch-" + std::to_string(b.epoch()) + ".roster"), r));
+  }
+  CONCLAVE_RETURN_IF_ERROR(WriteNewMessage(dir / "rekey.record", record));
+  CONCLAVE_RETURN_IF_ERROR(WriteNewMessage(dir / "consortium.roster", roster));
+  const std::string recipient =
+      age::EncodeP256TagRecipient(verified.consortium_key);
+  return CreateFileAtomically(
+      dir / "consortium.pub",
+      AsBytes(recipient + "\n# roster fingerprint (SHA-256): " +
+              HexEncode(verified.fingerprint) + "\n"),
+      0644);
 }
 
 }  // namespace conclave::keyceremony

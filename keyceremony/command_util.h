@@ -15,6 +15,7 @@
 #include "base/secret_bytes.h"
 #include "base/status.h"
 #include "conclave/v1/ceremony.pb.h"
+#include "keyceremony/roster.h"
 #include "keyceremony/rounds.h"
 #include "sealed/sealed_file.h"
 
@@ -60,6 +61,30 @@ StatusOr<v1::EditorIdentity> OpenEditorIdentity(const std::string& path,
 // INVALID_ARGUMENT if it holds something else.
 StatusOr<OpenedSecret> OpenShareFile(const std::string& path,
                                      const cxxopts::ParseResult& r);
+
+// ---- Rekey (reshare.h "Rekey") ----
+
+// The roster in force in DIR (DIR/consortium.roster, and DIR/chain/ if
+// there, as finalize and simulate-reshare write) checked along its chain
+// with VerifyRosterChain: `chain` every roster, epoch 1 first, `roster`
+// the last one verified.
+struct RosterDir {
+  std::vector<v1::Roster> chain;
+  VerifiedRoster roster;
+};
+StatusOr<RosterDir> ReadRosterDir(const std::filesystem::path& dir);
+
+// The outputs of a finished rekey in DIR: chain/epoch-N.roster for every
+// roster of `previous`, consortium.roster, consortium.pub and rekey.record
+// (`verify-chain --dir DIR` checks them). Refuses existing files.
+Status WriteRekeyOutputs(const std::filesystem::path& dir,
+                         const RosterDir& previous, const v1::Roster& roster,
+                         const VerifiedRoster& verified,
+                         const v1::RekeyRecord& record);
+
+// Said when a rekey is final: the old shares (and any intermediate DKG
+// shares) must be destroyed.
+extern const char kRekeyDestroyBox[];
 
 // `msg` serialized into a new file (0644; the write is atomic and refuses
 // an existing file).

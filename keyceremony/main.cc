@@ -21,6 +21,7 @@ Usage:
   conclave-ceremony dealer   (the same options as simulate)
   conclave-ceremony verify ROSTER [--share FILE]...
   conclave-ceremony plan --threshold T --org K:DIR:NAME... --log-vkey F --out PLAN
+  conclave-ceremony plan --rekey-from DIR --cards DIR --out PLAN   (a rekey)
   conclave-ceremony participant new --plan PLAN --org ORG --out DIR
   conclave-ceremony endorse --plan PLAN --identity identity.age
   conclave-ceremony round1 --plan PLAN --participant KEY.age --out FILE.round1
@@ -57,6 +58,10 @@ Usage:
                     --certifications DIR --out DIR [--shred]
   conclave-ceremony reshare sign --roster ROSTER --dir DIR --identity F
   conclave-ceremony reshare finalize --roster ROSTER --dir DIR
+  conclave-ceremony reshare plan --redeal --dkg DKG.roster --previous DIR
+                    --out PLAN   (after a rekey's DKG when ids are not 1..m;
+                    then deal|receive|finish|sign with --dkg, finalize with
+                    --dkg and --previous)
   conclave-ceremony COMMAND --help
 
 Commands:
@@ -72,7 +77,9 @@ Commands:
                 (docs/ceremony.md is the runbook)
   simulate-reshare, simulate-refresh
                 membership change keeping the key (brief §9), in one process
-  rekey         a new key for future submissions (new DKG), in one process
+  rekey         a new key for future submissions (new DKG), in one process;
+                on separate machines: plan --rekey-from, then the rounds
+                (docs/ceremony.md §20a)
   verify-chain  check the chain of rosters from epoch 1
   reshare ...   a reshare or refresh as file rounds on USB sticks, one
                 machine per dealer and per new editor (docs/ceremony.md)

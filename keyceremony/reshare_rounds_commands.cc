@@ -53,7 +53,15 @@ std::string CertificationName(uint32_t org, uint32_t index) {
 }
 
 std::string KindName(v1::MembershipChangeKind kind) {
+  if (kind == v1::MEMBERSHIP_CHANGE_REKEY) return "rekey re-deal";
   return kind == v1::MEMBERSHIP_CHANGE_REFRESH ? "refresh" : "reshare";
+}
+
+// The record that `reshare finish` writes: a re-deal's is only part of the
+// rekey record (finalize writes rekey.record), so it must not be taken for
+// a reshare's by `verify-chain`.
+std::string RecordName(bool redeal) {
+  return redeal ? "redeal.record" : "reshare.record";
 }
 
 // Every DIR/*SUFFIX, sorted by name.
@@ -82,16 +90,105 @@ StatusOr<VerifiedRoster> LoadPrevious(const std::string& path) {
   return prev;
 }
 
+// A rekey's DKG roster (`roster finalize` of a rekey whose ids are not
+// 1..m writes DIR/dkg.roster): PATH is the file or its directory.
+struct DkgRoster {
+  v1::Roster roster;
+  VerifiedRoster verified;
+  fs::path dir;  // where its cocktail.record lies
+};
+
+StatusOr<DkgRoster> LoadDkg(const std::string& path) {
+  DkgRoster out;
+  fs::path file = path;
+  std::error_code ec;
+  if (fs::is_directory(file, ec)) file /= "dkg.roster";
+  out.dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
+  CONCLAVE_ASSIGN_OR_RETURN(out.roster,
+                            ReadMessageFile<v1::Roster>(file, "a roster"));
+  StatusOr<VerifiedRoster> v = VerifyRoster(out.roster);
+  if (!v.ok()) return v.status().Annotate("DKG roster " + file.string());
+  out.verified = std::move(v).value();
+  if (out.verified.body.change().kind() != v1::MEMBERSHIP_CHANGE_REKEY ||
+      !IdsArePositions(out.verified.body)) {
+    return InvalidArgumentError(
+        file.string() +
+        " is not a rekey's DKG roster (the dkg.roster that `roster "
+        "finalize --previous` writes)");
+  }
+  std::printf("DKG roster: epoch %llu, fingerprint (SHA-256) %s\n",
+              static_cast<unsigned long long>(out.verified.body.epoch()),
+              Hex(out.verified.fingerprint).c_str());
+  return out;
+}
+
+// The roster the plan continues: --roster (the roster in force) for a
+// reshare or refresh, --dkg (the DKG roster) for a rekey's re-deal.
+// Exactly one; sets *redeal.
+StatusOr<VerifiedRoster> LoadBase(const cxxopts::ParseResult& r, bool* redeal) {
+  if (r.count("roster") == r.count("dkg")) {
+    return InvalidArgumentError(
+        "give either --roster (the roster in force: reshare or refresh) or "
+        "--dkg (the rekey's dkg.roster: re-deal), not both or neither");
+  }
+  *redeal = r.count("dkg") > 0;
+  if (*redeal) {
+    CONCLAVE_ASSIGN_OR_RETURN(DkgRoster dkg,
+                              LoadDkg(r["dkg"].as<std::string>()));
+    return std::move(dkg.verified);
+  }
+  return LoadPrevious(r["roster"].as<std::string>());
+}
+
 StatusOr<CheckedResharePlan> LoadReshare(const std::string& path,
-                                         const VerifiedRoster& prev) {
+                                         const VerifiedRoster& prev,
+                                         bool redeal = false) {
   CONCLAVE_ASSIGN_OR_RETURN(
       v1::ResharePlan plan,
       ReadMessageFile<v1::ResharePlan>(path, "a reshare plan"));
-  CONCLAVE_ASSIGN_OR_RETURN(CheckedResharePlan checked,
-                            CheckResharePlan(plan, prev));
-  std::printf("reshare plan fingerprint (SHA-256): %s\n",
-              Hex(checked.fingerprint).c_str());
+  v1::ResharePlanBody peek;
+  if (peek.ParseFromString(plan.body())) {
+    const bool is_redeal = peek.kind() == v1::MEMBERSHIP_CHANGE_REKEY;
+    if (is_redeal && !redeal) {
+      return FailedPreconditionError(
+          path +
+          " is a rekey re-deal plan: give the rekey's DKG roster with --dkg "
+          "(not --roster)");
+    }
+    if (!is_redeal && redeal) {
+      return FailedPreconditionError(
+          path + " is a " + KindName(peek.kind()) +
+          " plan, not a rekey re-deal: give the roster in force with "
+          "--roster (not --dkg)");
+    }
+  }
+  StatusOr<CheckedResharePlan> checked = CheckResharePlan(plan, prev);
+  if (!checked.ok()) {
+    if (checked.status().code() == StatusCode::kFailedPrecondition) {
+      return checked.status().Annotate(
+          path + " was made from another " +
+          (redeal ? std::string("DKG roster (another rekey)") : "roster") +
+          " than the one given (fingerprint " + Hex(prev.fingerprint) + ")");
+    }
+    return checked.status();
+  }
+  std::printf("%s plan fingerprint (SHA-256): %s\n",
+              redeal ? "re-deal" : "reshare",
+              Hex(checked->fingerprint).c_str());
   return checked;
+}
+
+// The editor (organisation, index) whose signing key is `key`, in any
+// organisation: a rekey's DKG roster numbers organisations by position, so
+// the identity's permanent id does not find it (keys are unique).
+std::optional<EditorId> FindEditorAnywhere(const v1::RosterBody& body,
+                                           const std::string& key) {
+  for (const v1::RosterOrganisation& o : body.organisations()) {
+    for (const v1::RosterEditor& e : o.editors()) {
+      if (e.ed25519_public_key() == key) return EditorId{o.id(), e.index()};
+    }
+  }
+  return std::nullopt;
 }
 
 // An editor's identity, opened (passphrase from the prompt or the file).
@@ -365,6 +462,103 @@ StatusOr<std::vector<SubmissionExclusions>> ReadSubmissionsJson(
   return out;
 }
 
+// Dealers "A:B,..." sorted; nullopt on a malformed item (named in *bad).
+std::optional<std::vector<v1::ReshareDealer>> ParseDealers(
+    const std::string& list, std::string* bad) {
+  std::vector<v1::ReshareDealer> out;
+  for (const std::string& item : SplitCommas(list)) {
+    const std::optional<EditorId> d = ParsePair(item);
+    if (!d) {
+      *bad = item;
+      return std::nullopt;
+    }
+    v1::ReshareDealer dealer;
+    dealer.set_org_id(d->first);
+    dealer.set_editor_index(d->second);
+    out.push_back(dealer);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const v1::ReshareDealer& a, const v1::ReshareDealer& b) {
+              return std::make_pair(a.org_id(), a.editor_index()) <
+                     std::make_pair(b.org_id(), b.editor_index());
+            });
+  return out;
+}
+
+// `reshare plan --redeal`: MakeRedealPlan from the DKG roster to the ids of
+// the roster before it.
+int RedealPlan(const std::string& cmd, const cxxopts::ParseResult& r) {
+  if (r.count("roster") || r.count("kind") || r.count("threshold") ||
+      r.count("keep") || r.count("add-org") || r.count("org-editors") ||
+      r.count("submissions") || r.count("force")) {
+    return Usage(cmd,
+                 "a re-deal keeps the rekey's committee and t: give only "
+                 "--dkg, --previous, --out and perhaps --dealers");
+  }
+  if (!r.count("dkg") || !r.count("previous")) {
+    return Usage(cmd, "a re-deal needs --dkg DKG.roster and --previous DIR");
+  }
+  StatusOr<RosterDir> prev = ReadRosterDir(r["previous"].as<std::string>());
+  if (!prev.ok()) return Fail(cmd, prev.status());
+  std::printf(
+      "roster in force before the rekey: epoch %llu, fingerprint "
+      "(SHA-256) %s\n",
+      static_cast<unsigned long long>(prev->roster.body.epoch()),
+      Hex(prev->roster.fingerprint).c_str());
+  StatusOr<DkgRoster> dkg = LoadDkg(r["dkg"].as<std::string>());
+  if (!dkg.ok()) return Fail(cmd, dkg.status());
+  if (dkg->verified.body.previous_roster_fingerprint() !=
+      std::string(prev->roster.fingerprint.begin(),
+                  prev->roster.fingerprint.end())) {
+    return Fail(cmd, FailedPreconditionError(
+                         "the DKG roster is a rekey of another roster, not "
+                         "of the one in " +
+                         r["previous"].as<std::string>()));
+  }
+  std::vector<v1::ReshareDealer> dealers;
+  if (r.count("dealers")) {
+    std::string bad;
+    std::optional<std::vector<v1::ReshareDealer>> d =
+        ParseDealers(r["dealers"].as<std::string>(), &bad);
+    if (!d)
+      return Usage(cmd, "--dealers: '" + bad + "' is not POSITION:EDITOR");
+    dealers = std::move(*d);
+  }
+  StatusOr<v1::ResharePlan> plan =
+      MakeRedealPlan(dkg->verified, prev->roster, dealers);
+  if (!plan.ok()) return Fail(cmd, plan.status());
+  StatusOr<CheckedResharePlan> checked = CheckResharePlan(*plan, dkg->verified);
+  if (!checked.ok()) return Fail(cmd, checked.status());
+  Status s = WriteNewMessage(r["out"].as<std::string>(), *plan);
+  if (!s.ok()) return Fail(cmd, s);
+  const v1::ResharePlanBody& b = checked->body;
+  std::printf(
+      "rekey re-deal at epoch %llu: t = %u of %d organisations, the "
+      "DKG's new key kept\n",
+      static_cast<unsigned long long>(b.epoch()), b.threshold(),
+      b.organisations_size());
+  for (const v1::RosterOrganisation& o : b.organisations()) {
+    std::printf(
+        "  DKG position %u -> organisation %u (%s): k = %u of %d "
+        "editors\n",
+        o.cocktail_position(), o.id(), o.name().c_str(), o.editor_threshold(),
+        o.editors_size());
+  }
+  std::string list;
+  for (const v1::ReshareDealer& d : b.dealers()) {
+    list += (list.empty() ? "" : ", ") + std::to_string(d.org_id()) + ":" +
+            std::to_string(d.editor_index());
+  }
+  std::printf(
+      "dealers (DKG position:editor, with their intermediate "
+      "shares): %s\n",
+      list.c_str());
+  std::printf("plan written: %s\nre-deal plan fingerprint (SHA-256): %s\n",
+              r["out"].as<std::string>().c_str(),
+              Hex(checked->fingerprint).c_str());
+  return kCeremonyExitOk;
+}
+
 int PlanCmd(int argc, char** argv) {
   const std::string cmd = "reshare plan";
   cxxopts::Options o("conclave-ceremony reshare plan",
@@ -403,7 +597,16 @@ int PlanCmd(int argc, char** argv) {
       "--json`): refuse a plan that strands one",
       cxxopts::value<std::string>(),
       "FILE")("force", "write the plan even if it strands stored submissions")(
-      "out", "the plan file to create", cxxopts::value<std::string>(), "PLAN");
+      "out", "the plan file to create", cxxopts::value<std::string>(), "PLAN")(
+      "redeal",
+      "rekey: the re-deal of the DKG roster to the organisation ids (with "
+      "--dkg and --previous, no --roster or --kind)")(
+      "dkg", "re-deal: the rekey's dkg.roster (or its directory)",
+      cxxopts::value<std::string>(), "DKG.roster")(
+      "previous",
+      "re-deal: the directory of the roster in force before the rekey "
+      "(consortium.roster and chain/)",
+      cxxopts::value<std::string>(), "DIR");
   AddCommonOptions(&o, false);
   static constexpr char kFooter[] = R"(
 A new organisation gets the roster's next free id (`reshare next-id`); its
@@ -420,11 +623,24 @@ open it any more. --force writes it anyway (the consortium agreed to lose
 those submissions); the stranded ids are printed.
 
 The plan fingerprint is printed: write it on the board.
+
+Rekey re-deal (docs/ceremony.md, "Rekey on separate machines"): when the
+organisation ids are not 1..m, the rekey's DKG roster (ids = DKG positions)
+is re-dealt to the ids: `reshare plan --redeal --dkg DKG.roster --previous
+DIR --out PLAN [--dealers POSITION:EDITOR,...]`. The dealers are a quorum of
+the DKG roster, named by DKG position; every step after it takes --dkg
+DKG.roster in place of --roster.
 )";
   cxxopts::ParseResult r;
-  if (auto rc = ParseCommand(cmd, o, argc, argv, kFooter,
-                             {"roster", "kind", "out"}, &r)) {
+  if (auto rc = ParseCommand(cmd, o, argc, argv, kFooter, {"out"}, &r)) {
     return *rc;
+  }
+  if (r.count("redeal")) return RedealPlan(cmd, r);
+  if (r.count("dkg") || r.count("previous")) {
+    return Usage(cmd, "--dkg and --previous are for --redeal");
+  }
+  if (!r.count("roster") || !r.count("kind")) {
+    return Usage(cmd, "required: --roster, --kind (or --redeal for a rekey)");
   }
   const std::string kind = r["kind"].as<std::string>();
   if (kind != "reshare" && kind != "refresh") {
@@ -663,6 +879,10 @@ int DealCmd(int argc, char** argv) {
       cxxopts::value<std::string>(),
       "FILE")("out", "the exchange directory (writes orgO-editorJ.dealing)",
               cxxopts::value<std::string>(), "DIR");
+  o.add_options()("dkg",
+                  "rekey re-deal: the DKG roster (dkg.roster), in place of "
+                  "--roster",
+                  cxxopts::value<std::string>(), "DKG.roster");
   AddCommonOptions(&o, true);
   static constexpr char kFooter[] = R"(
 Compare the roster and plan fingerprints with the board first. Your share is
@@ -673,17 +893,20 @@ each new organisation a sharing of its value among its editors, encrypted to
 each of them. Read the printed commitments hash aloud; you compare it again
 when you sign. The .dealing file holds ciphertexts: destroy it (and every
 copy) once the new roster is final.
+Rekey re-deal: give --dkg DKG.roster (the rekey's dkg.roster) in place of
+--roster, and the plan of `reshare plan --redeal`.
 )";
   cxxopts::ParseResult r;
-  if (auto rc = ParseCommand(
-          cmd, o, argc, argv, std::string(kFooter) + kPassphraseHelp,
-          {"roster", "plan", "identity", "share", "out"}, &r)) {
+  if (auto rc = ParseCommand(cmd, o, argc, argv,
+                             std::string(kFooter) + kPassphraseHelp,
+                             {"plan", "identity", "share", "out"}, &r)) {
     return *rc;
   }
-  StatusOr<VerifiedRoster> prev = LoadPrevious(r["roster"].as<std::string>());
+  bool redeal = false;
+  StatusOr<VerifiedRoster> prev = LoadBase(r, &redeal);
   if (!prev.ok()) return Fail(cmd, prev.status());
   StatusOr<CheckedResharePlan> plan =
-      LoadReshare(r["plan"].as<std::string>(), *prev);
+      LoadReshare(r["plan"].as<std::string>(), *prev, redeal);
   if (!plan.ok()) return Fail(cmd, plan.status());
   StatusOr<std::unique_ptr<OpenedIdentity>> id =
       OpenIdentityFile(r["identity"].as<std::string>(), r);
@@ -691,12 +914,19 @@ copy) once the new roster is final.
   StatusOr<OpenedSecret> share = OpenShareFile(r["share"].as<std::string>(), r);
   if (!share.ok()) return Fail(cmd, share.status());
   const v1::EditorShare& es = share->message().editor_share();
-  const std::optional<uint32_t> me =
-      FindEditorByKey(prev->body.organisations(), (*id)->org, SigningKey(**id));
-  if (!me || (*id)->org != es.org_id() || *me != es.editor_index()) {
+  // In a re-deal the dealer is found by key: the DKG roster numbers
+  // organisations by position, the identity by permanent id.
+  std::optional<EditorId> me;
+  if (redeal) {
+    me = FindEditorAnywhere(prev->body, SigningKey(**id));
+  } else if (const std::optional<uint32_t> j = FindEditorByKey(
+                 prev->body.organisations(), (*id)->org, SigningKey(**id))) {
+    me = EditorId{(*id)->org, *j};
+  }
+  if (!me || me->first != es.org_id() || me->second != es.editor_index()) {
     return Fail(cmd, PermissionDeniedError(
                          "the identity and the share are not the same "
-                         "editor's in the roster in force (the share is " +
+                         "editor's in the roster given (the share is " +
                          EditorLabel(es.org_id(), es.editor_index()) + ")"));
   }
   StatusOr<v1::ReshareDealing> dealing =
@@ -710,8 +940,16 @@ copy) once the new roster is final.
   const fs::path out = dir / DealingName(es.org_id(), es.editor_index());
   Status s = WriteNewMessage(out, *dealing);
   if (!s.ok()) return Fail(cmd, s);
-  std::printf("dealing of dealer %s written: %s\n",
-              EditorLabel(es.org_id(), es.editor_index()).c_str(), out.c_str());
+  if (redeal) {
+    std::printf(
+        "dealing of the dealer at DKG position %u, editor %u "
+        "(organisation %u) written: %s\n",
+        es.org_id(), es.editor_index(), (*id)->org, out.c_str());
+  } else {
+    std::printf("dealing of dealer %s written: %s\n",
+                EditorLabel(es.org_id(), es.editor_index()).c_str(),
+                out.c_str());
+  }
   std::printf("your commitments SHA-256: %s  (compare when you sign)\n",
               CommitmentsHash(body.commitments()).c_str());
   return kCeremonyExitOk;
@@ -742,6 +980,10 @@ int ReceiveCmd(int argc, char** argv) {
       cxxopts::value<std::string>(),
       "DIR")("work-factor", "scrypt log2 N of the new share file (10..22)",
              cxxopts::value<int>()->default_value("18"), "LOGN");
+  o.add_options()("dkg",
+                  "rekey re-deal: the DKG roster (dkg.roster), in place of "
+                  "--roster",
+                  cxxopts::value<std::string>(), "DKG.roster");
   AddCommonOptions(&o, true);
   static constexpr char kFooter[] = R"(
 Every dealing is checked: signed by its dealer's key in the roster in force,
@@ -756,20 +998,22 @@ transcript is written: carry it to `reshare finish`.
 
 A failed check is a complaint: nothing is written, the dealer at fault is
 named, and the room must choose a new quorum of dealers and a new plan.
+Rekey re-deal: give --dkg DKG.roster (the rekey's dkg.roster) in place of
+--roster, and the plan of `reshare plan --redeal`.
 )";
   cxxopts::ParseResult r;
   if (auto rc = ParseCommand(
           cmd, o, argc, argv, std::string(kFooter) + kPassphraseHelp,
-          {"roster", "plan", "dealings", "identity", "out", "certifications"},
-          &r)) {
+          {"plan", "dealings", "identity", "out", "certifications"}, &r)) {
     return *rc;
   }
   const int wf = r["work-factor"].as<int>();
   if (wf < 10 || wf > 22) return Usage(cmd, "--work-factor must be 10..22");
-  StatusOr<VerifiedRoster> prev = LoadPrevious(r["roster"].as<std::string>());
+  bool redeal = false;
+  StatusOr<VerifiedRoster> prev = LoadBase(r, &redeal);
   if (!prev.ok()) return Fail(cmd, prev.status());
   StatusOr<CheckedResharePlan> plan =
-      LoadReshare(r["plan"].as<std::string>(), *prev);
+      LoadReshare(r["plan"].as<std::string>(), *prev, redeal);
   if (!plan.ok()) return Fail(cmd, plan.status());
   if (plan->refresh != (r.count("share") > 0)) {
     return Usage(cmd,
@@ -840,7 +1084,8 @@ named, and the room must choose a new quorum of dealers and a new plan.
               HexEncode(got->verification_share.EncodeCompressed()).c_str());
   std::printf("transcript SHA-256: %s  (must be the same for every editor)\n",
               Hex(Sha256(AsBytes(draft->record.transcript()))).c_str());
-  std::printf("consortium key (unchanged): %s\n",
+  std::printf("consortium key (%s): %s\n",
+              redeal ? "the rekey's new key" : "unchanged",
               age::EncodeP256TagRecipient(prev->consortium_key).c_str());
   std::printf("certification written: %s\n",
               (cdir / CertificationName(p, *q)).c_str());
@@ -869,6 +1114,10 @@ int FinishCmd(int argc, char** argv) {
       "drill-files", "drill files for the new epoch",
       cxxopts::value<uint32_t>()->default_value("1"),
       "N")("shred", "also overwrite and delete the .dealing files");
+  o.add_options()("dkg",
+                  "rekey re-deal: the DKG roster (dkg.roster), in place of "
+                  "--roster",
+                  cxxopts::value<std::string>(), "DKG.roster");
   AddCommonOptions(&o, false);
   static constexpr char kFooter[] = R"(
 Checks every dealing again, and that every new editor certified this very
@@ -877,21 +1126,24 @@ DIR/roster.unsigned, DIR/reshare.record (certified by the new editors so
 far; the dealers certify at `reshare sign`) and DIR/drill/. The .dealing
 files hold ciphertexts: destroy them (--shred here, every other copy by
 hand).
+Rekey re-deal: give --dkg DKG.roster (the rekey's dkg.roster) in place of
+--roster, and the plan of `reshare plan --redeal`.
 )";
   cxxopts::ParseResult r;
-  if (auto rc = ParseCommand(
-          cmd, o, argc, argv, kFooter,
-          {"roster", "plan", "dealings", "certifications", "out"}, &r)) {
+  if (auto rc =
+          ParseCommand(cmd, o, argc, argv, kFooter,
+                       {"plan", "dealings", "certifications", "out"}, &r)) {
     return *rc;
   }
   const uint32_t drills = r["drill-files"].as<uint32_t>();
   if (drills < 1 || drills > 100) {
     return Usage(cmd, "--drill-files must be between 1 and 100");
   }
-  StatusOr<VerifiedRoster> prev = LoadPrevious(r["roster"].as<std::string>());
+  bool redeal = false;
+  StatusOr<VerifiedRoster> prev = LoadBase(r, &redeal);
   if (!prev.ok()) return Fail(cmd, prev.status());
   StatusOr<CheckedResharePlan> plan =
-      LoadReshare(r["plan"].as<std::string>(), *prev);
+      LoadReshare(r["plan"].as<std::string>(), *prev, redeal);
   if (!plan.ok()) return Fail(cmd, plan.status());
   const fs::path dealings_dir = r["dealings"].as<std::string>();
   StatusOr<std::vector<v1::ReshareDealing>> dealings =
@@ -985,7 +1237,7 @@ hand).
   if (!draft->body.SerializeToString(roster.mutable_signed_())) {
     return Fail(cmd, InternalError("cannot serialize the roster"));
   }
-  Status s = WriteNewMessage(out / "reshare.record", draft->record);
+  Status s = WriteNewMessage(out / RecordName(redeal), draft->record);
   if (s.ok()) s = WriteNewMessage(out / "roster.unsigned", roster);
   if (!s.ok()) return Fail(cmd, s);
   PrintCommittee(plan->body, prev->body);
@@ -1023,15 +1275,16 @@ struct Draft {
   v1::ReshareRecord record;
 };
 
-StatusOr<Draft> ReadDraft(const fs::path& dir) {
+StatusOr<Draft> ReadDraft(const fs::path& dir, bool redeal) {
   Draft d;
   CONCLAVE_ASSIGN_OR_RETURN(d.roster, ReadMessageFile<v1::Roster>(
                                           dir / "roster.unsigned", "a roster"));
   if (!d.body.ParseFromString(d.roster.signed_())) {
     return InvalidArgumentError("roster.unsigned: the body does not parse");
   }
-  CONCLAVE_ASSIGN_OR_RETURN(d.record, ReadMessageFile<v1::ReshareRecord>(
-                                          dir / "reshare.record", "a record"));
+  CONCLAVE_ASSIGN_OR_RETURN(
+      d.record,
+      ReadMessageFile<v1::ReshareRecord>(dir / RecordName(redeal), "a record"));
   return d;
 }
 
@@ -1044,7 +1297,7 @@ Status CheckDraft(const Draft& d, const VerifiedRoster& prev,
   const Sha256Digest th = Sha256(AsBytes(d.record.transcript()));
   if (std::string(th.begin(), th.end()) != d.body.transcript_hash()) {
     return InvalidArgumentError(
-        "reshare.record is not this roster's (transcript hash differs)");
+        "the record is not this roster's (transcript hash differs)");
   }
   v1::ReshareTranscript transcript;
   if (!transcript.ParseFromString(d.record.transcript())) {
@@ -1079,12 +1332,16 @@ int SignCmd(int argc, char** argv) {
   cxxopts::Options o("conclave-ceremony reshare sign",
                      "Sign the successor roster: as a new editor, as a "
                      "dealer (also certifying the transcript), or both.");
-  o.custom_help("--roster OLD.roster --dir DIR --identity identity.age");
+  o.custom_help(
+      "--roster OLD.roster | --dkg DKG.roster --dir DIR --identity "
+      "identity.age");
   o.add_options()("roster", "the roster in force",
                   cxxopts::value<std::string>(), "OLD.roster")(
       "dir", "the new roster directory (from reshare finish)",
       cxxopts::value<std::string>(), "DIR")(
-      "identity", "your identity.age", cxxopts::value<std::string>(), "FILE");
+      "identity", "your identity.age", cxxopts::value<std::string>(), "FILE")(
+      "dkg", "rekey re-deal: the DKG roster (dkg.roster), in place of --roster",
+      cxxopts::value<std::string>(), "DKG.roster");
   AddCommonOptions(&o, true);
   static constexpr char kFooter[] = R"(
 Before signing, the roster is recomputed from the transcript in
@@ -1093,17 +1350,23 @@ the roster fingerprint with the board, your verification share with what
 `reshare receive` printed (new editors), and your commitments hash with what
 `reshare deal` printed (dealers). A continuing editor who dealt signs both
 ways in one run.
+
+Rekey re-deal (--dkg DKG.roster): nobody signs the roster as a dealer (the
+rekey roster continues the roster before the DKG and names no dealers);
+dealers certify the re-deal's transcript under their DKG position, and every
+editor signs the roster under their organisation id, in one run.
 )";
   cxxopts::ParseResult r;
   if (auto rc = ParseCommand(cmd, o, argc, argv,
                              std::string(kFooter) + kPassphraseHelp,
-                             {"roster", "dir", "identity"}, &r)) {
+                             {"dir", "identity"}, &r)) {
     return *rc;
   }
-  StatusOr<VerifiedRoster> prev = LoadPrevious(r["roster"].as<std::string>());
+  bool redeal = false;
+  StatusOr<VerifiedRoster> prev = LoadBase(r, &redeal);
   if (!prev.ok()) return Fail(cmd, prev.status());
   const fs::path dir = r["dir"].as<std::string>();
-  StatusOr<Draft> d = ReadDraft(dir);
+  StatusOr<Draft> d = ReadDraft(dir, redeal);
   if (!d.ok()) return Fail(cmd, d.status());
   CheckedResharePlan plan;
   std::vector<v1::ReshareCommitments> commitments;
@@ -1111,7 +1374,14 @@ ways in one run.
   if (!s.ok()) return Fail(cmd, s);
   std::printf("roster fingerprint (SHA-256): %s\n",
               Hex(Sha256(AsBytes(d->roster.signed_()))).c_str());
-  std::printf("consortium key (unchanged): %s\n",
+  if (plan.redeal != redeal) {
+    return Fail(cmd, FailedPreconditionError(
+                         "the roster in " + dir.string() +
+                         (plan.redeal ? " is a rekey re-deal's: give --dkg"
+                                      : " is not a re-deal's: give --roster")));
+  }
+  std::printf("consortium key (%s): %s\n",
+              redeal ? "the rekey's new key" : "unchanged",
               age::EncodeP256TagRecipient(prev->consortium_key).c_str());
   StatusOr<std::unique_ptr<OpenedIdentity>> id =
       OpenIdentityFile(r["identity"].as<std::string>(), r);
@@ -1135,23 +1405,42 @@ ways in one run.
                     .c_str());
     signed_any = true;
   }
-  // As a dealer (key in the roster in force).
-  if (const std::optional<uint32_t> j =
-          FindEditorByKey(prev->body.organisations(), org, key)) {
+  // As a dealer (key in the roster the plan continues; in a re-deal the
+  // DKG roster, where the dealer's organisation is its DKG position).
+  std::optional<EditorId> dealer;
+  if (redeal) {
+    dealer = FindEditorAnywhere(prev->body, key);
+  } else if (const std::optional<uint32_t> j =
+                 FindEditorByKey(prev->body.organisations(), org, key)) {
+    dealer = EditorId{org, *j};
+  }
+  if (dealer) {
+    const auto [o, j] = *dealer;
     for (size_t i = 0; i < commitments.size(); ++i) {
       const v1::ReshareCommitments& c = commitments[i];
-      if (c.org_id() != org || c.editor_index() != *j) continue;
-      for (const v1::RosterSignature& x : d->roster.dealer_signatures()) {
-        if (x.org_id() == org && x.editor_index() == *j) {
+      if (c.org_id() != o || c.editor_index() != j) continue;
+      const auto& already = redeal ? d->record.dealer_signatures()
+                                   : d->roster.dealer_signatures();
+      for (const v1::RosterSignature& x : already) {
+        if (x.org_id() == o && x.editor_index() == j) {
           return Fail(cmd,
                       AlreadyExistsError("you have already signed as dealer"));
         }
       }
-      *d->roster.add_dealer_signatures() =
-          SignRosterAsDealer(d->roster, org, *j, *(*id)->signing);
-      SignReshareRecord(&d->record, true, org, *j, *(*id)->signing);
-      std::printf("signed and certified as dealer %s\n",
-                  EditorLabel(org, *j).c_str());
+      if (!redeal) {
+        *d->roster.add_dealer_signatures() =
+            SignRosterAsDealer(d->roster, o, j, *(*id)->signing);
+      }
+      SignReshareRecord(&d->record, true, o, j, *(*id)->signing);
+      if (redeal) {
+        std::printf(
+            "certified the re-deal as dealer at DKG position %u, "
+            "editor %u\n",
+            o, j);
+      } else {
+        std::printf("signed and certified as dealer %s\n",
+                    EditorLabel(o, j).c_str());
+      }
       std::printf(
           "your commitments SHA-256 in the transcript: %s (compare with "
           "deal)\n",
@@ -1163,17 +1452,85 @@ ways in one run.
     return Fail(cmd, NotFoundError("this identity is neither an editor of "
                                    "the new roster nor a dealer of the plan"));
   }
-  s = ReplaceMessage(dir / "reshare.record", d->record);
+  s = ReplaceMessage(dir / RecordName(redeal), d->record);
   if (s.ok()) s = ReplaceMessage(dir / "roster.unsigned", d->roster);
   if (!s.ok()) return Fail(cmd, s);
   int editors = 0;
   for (const v1::RosterOrganisation& o : d->body.organisations()) {
     editors += o.editors_size();
   }
-  std::printf("signatures: %d of %d new editors, %d of %d dealers\n",
-              d->roster.signatures_size(), editors,
-              d->roster.dealer_signatures_size(),
-              d->body.change().dealers_size());
+  if (redeal) {
+    std::printf(
+        "signatures: %d of %d editors; certifications: %d of %d "
+        "dealers\n",
+        d->roster.signatures_size(), editors,
+        d->record.dealer_signatures_size(), plan.body.dealers_size());
+  } else {
+    std::printf("signatures: %d of %d new editors, %d of %d dealers\n",
+                d->roster.signatures_size(), editors,
+                d->roster.dealer_signatures_size(),
+                d->body.change().dealers_size());
+  }
+  return kCeremonyExitOk;
+}
+
+// `reshare finalize --dkg --previous`: the rekey roster after its re-deal,
+// checked against the roster before the rekey, and the whole rekey record.
+int FinalizeRedeal(const std::string& cmd, const cxxopts::ParseResult& r) {
+  const fs::path previous = r["previous"].as<std::string>();
+  StatusOr<RosterDir> prev = ReadRosterDir(previous);
+  if (!prev.ok()) return Fail(cmd, prev.status());
+  std::printf(
+      "roster in force before the rekey: epoch %llu, fingerprint "
+      "(SHA-256) %s\n",
+      static_cast<unsigned long long>(prev->roster.body.epoch()),
+      Hex(prev->roster.fingerprint).c_str());
+  StatusOr<DkgRoster> dkg = LoadDkg(r["dkg"].as<std::string>());
+  if (!dkg.ok()) return Fail(cmd, dkg.status());
+  if (dkg->verified.body.previous_roster_fingerprint() !=
+      std::string(prev->roster.fingerprint.begin(),
+                  prev->roster.fingerprint.end())) {
+    return Fail(cmd, FailedPreconditionError(
+                         "the DKG roster is a rekey of another roster, not "
+                         "of the one in " +
+                         previous.string()));
+  }
+  const fs::path dir = r["dir"].as<std::string>();
+  StatusOr<Draft> d = ReadDraft(dir, true);
+  if (!d.ok()) return Fail(cmd, d.status());
+  StatusOr<v1::CocktailRecord> cocktail = ReadMessageFile<v1::CocktailRecord>(
+      dkg->dir / "cocktail.record", "a COCKTAIL record");
+  if (!cocktail.ok()) {
+    return Fail(cmd, cocktail.status().Annotate(
+                         "the DKG's cocktail.record must lie next to "
+                         "dkg.roster"));
+  }
+  StatusOr<VerifiedRoster> next =
+      VerifyRosterSuccessor(prev->roster, d->roster);
+  if (!next.ok()) return Fail(cmd, next.status());
+  v1::RekeyRecord record;
+  *record.mutable_cocktail() = std::move(cocktail).value();
+  *record.mutable_dkg_roster() = dkg->roster;
+  *record.mutable_redeal() = d->record;
+  Status s = CheckRekeyRecord(record, prev->roster, *next);
+  if (s.ok()) s = WriteRekeyOutputs(dir, *prev, d->roster, *next, record);
+  if (!s.ok()) return Fail(cmd, s);
+  const std::string recipient =
+      age::EncodeP256TagRecipient(next->consortium_key);
+  std::printf(
+      "rekey roster of epoch %llu verified: signed by all %d editors; the "
+      "re-deal certified by all %d dealers and every editor\n"
+      "new consortium key: %s\nroster fingerprint (SHA-256): %s\n"
+      "written: %s, %s, %s, %s\n",
+      static_cast<unsigned long long>(next->body.epoch()),
+      d->roster.signatures_size(), d->record.dealer_signatures_size(),
+      recipient.c_str(), Hex(next->fingerprint).c_str(),
+      (dir / "consortium.roster").c_str(), (dir / "consortium.pub").c_str(),
+      (dir / "rekey.record").c_str(), (dir / "chain").c_str());
+  std::printf(
+      "next: the drill on the new roster, then `conclave --server "
+      "ADDR roster push`\n");
+  std::fputs(kRekeyDestroyBox, stdout);
   return kCeremonyExitOk;
 }
 
@@ -1182,10 +1539,20 @@ int FinalizeCmd(int argc, char** argv) {
   cxxopts::Options o("conclave-ceremony reshare finalize",
                      "Check every signature and relation of the successor "
                      "roster and write it.");
-  o.custom_help("--roster OLD.roster --dir DIR");
+  o.custom_help(
+      "--roster OLD.roster --dir DIR | --dkg DKG.roster --previous DIR --dir "
+      "DIR");
   o.add_options()("roster", "the roster in force",
                   cxxopts::value<std::string>(), "OLD.roster")(
-      "dir", "the new roster directory", cxxopts::value<std::string>(), "DIR");
+      "dir", "the new roster directory", cxxopts::value<std::string>(), "DIR")(
+      "dkg",
+      "rekey re-deal: the DKG roster (dkg.roster; its cocktail.record lies "
+      "next to it)",
+      cxxopts::value<std::string>(), "DKG.roster")(
+      "previous",
+      "rekey re-deal: the directory of the roster in force before the rekey "
+      "(consortium.roster and chain/)",
+      cxxopts::value<std::string>(), "DIR");
   AddCommonOptions(&o, false);
   static constexpr char kFooter[] = R"(
 Checks the new roster against the one in force (epoch + 1, previous
@@ -1196,17 +1563,37 @@ editor certified it). Writes DIR/consortium.roster, DIR/consortium.pub and
 DIR/chain/epoch-N.roster (every earlier roster, for `verify-chain --dir
 DIR`). Then: the drill, `conclave --server ADDR roster push`, and the old
 shares are destroyed.
+
+Rekey re-deal (--dkg DKG.roster --previous DIR): the new roster must be the
+rekey successor of the roster in DIR (epoch + 1, a new key, the same
+committee, ids and editors' keys, no dealers) and the rekey record must hold:
+the DKG roster continues DIR's roster and its COCKTAIL record verifies, and
+the re-deal's transcript recombines to the new roster, certified by every
+dealer (DKG position) and every editor. Writes DIR/consortium.roster,
+DIR/consortium.pub, DIR/chain/ and DIR/rekey.record.
 )";
   cxxopts::ParseResult r;
-  if (auto rc =
-          ParseCommand(cmd, o, argc, argv, kFooter, {"roster", "dir"}, &r)) {
+  if (auto rc = ParseCommand(cmd, o, argc, argv, kFooter, {"dir"}, &r)) {
     return *rc;
+  }
+  if (r.count("dkg")) {
+    if (r.count("roster") || !r.count("previous")) {
+      return Usage(cmd,
+                   "a re-deal is finalized with --dkg DKG.roster and "
+                   "--previous DIR (no --roster)");
+    }
+    return FinalizeRedeal(cmd, r);
+  }
+  if (!r.count("roster") || r.count("previous")) {
+    return Usage(cmd,
+                 "required: --roster (or --dkg and --previous for a rekey "
+                 "re-deal)");
   }
   const fs::path old_path = r["roster"].as<std::string>();
   StatusOr<VerifiedRoster> prev = LoadPrevious(old_path);
   if (!prev.ok()) return Fail(cmd, prev.status());
   const fs::path dir = r["dir"].as<std::string>();
-  StatusOr<Draft> d = ReadDraft(dir);
+  StatusOr<Draft> d = ReadDraft(dir, false);
   if (!d.ok()) return Fail(cmd, d.status());
   StatusOr<VerifiedRoster> next = VerifyRosterSuccessor(*prev, d->roster);
   if (!next.ok()) return Fail(cmd, next.status());
@@ -1295,6 +1682,10 @@ int ReshareMain(int argc, char** argv) {
         "                   --out DIR\n"
         "  reshare sign     --roster R --dir DIR --identity F\n"
         "  reshare finalize --roster R --dir DIR\n\n"
+        "Rekey re-deal: reshare plan --redeal --dkg DKG.roster --previous "
+        "DIR --out PLAN;\nthen deal, receive, finish and sign with --dkg "
+        "DKG.roster in place of --roster,\nand reshare finalize --dkg "
+        "DKG.roster --previous DIR --dir DIR2.\n\n"
         "Each has --help.\n%s",
         CeremonyExitCodeHelp());
     return kCeremonyExitOk;

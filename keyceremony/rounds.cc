@@ -103,13 +103,13 @@ StatusOr<uint32_t> IdentityIndex(const CheckedPlan& plan,
   CONCLAVE_ASSIGN_OR_RETURN(
       *key, Ed25519PrivateKey::FromSeed(AsBytes(identity.ed25519_seed())));
   const std::string pub(key->public_key().begin(), key->public_key().end());
-  const uint32_t o = identity.org_id();
-  if (o >= 1 && o <= plan.cards.size()) {
-    for (const v1::PublicCardBody& c : plan.cards[o - 1]) {
+  StatusOr<uint32_t> o = PlanPosition(plan.body, identity.org_id());
+  if (o.ok()) {
+    for (const v1::PublicCardBody& c : plan.cards[*o - 1]) {
       if (c.ed25519_public_key() == pub) return c.editor_index();
     }
   }
-  return NotFoundError("this identity (" + OrgName(o) +
+  return NotFoundError("this identity (" + OrgName(identity.org_id()) +
                        ") is not one of the plan's editors");
 }
 
@@ -127,6 +127,7 @@ StatusOr<v1::CeremonyPlan> MakePlan(const PlanInput& input) {
   body.mutable_policy()->set_max_request_lifetime_seconds(
       input.max_request_lifetime_seconds);
   body.set_drill_files(input.drill_files);
+  if (input.rekey.has_value()) *body.mutable_rekey() = *input.rekey;
   for (uint32_t o = 1; o <= m; ++o) {
     const PlanOrganisationInput& in = input.organisations[o - 1];
     v1::PlanOrganisation* org = body.add_organisations();
@@ -140,6 +141,43 @@ StatusOr<v1::CeremonyPlan> MakePlan(const PlanInput& input) {
   body.SerializeToString(plan.mutable_signed_());
   CONCLAVE_RETURN_IF_ERROR(CheckPlan(plan).status());
   return plan;
+}
+
+bool IsRekeyPlan(const v1::PlanBody& body) { return body.has_rekey(); }
+
+bool RekeyNeedsRedeal(const v1::PlanBody& body) {
+  if (!body.has_rekey()) return false;
+  for (int i = 0; i < body.rekey().organisation_ids_size(); ++i) {
+    if (body.rekey().organisation_ids(i) != static_cast<uint32_t>(i + 1)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+uint32_t PermanentId(const v1::PlanBody& body, uint32_t position) {
+  if (!body.has_rekey() || position < 1 ||
+      position > static_cast<uint32_t>(body.rekey().organisation_ids_size())) {
+    return position;
+  }
+  return body.rekey().organisation_ids(static_cast<int>(position - 1));
+}
+
+StatusOr<uint32_t> PlanPosition(const v1::PlanBody& body, uint32_t org_id) {
+  const uint32_t m = static_cast<uint32_t>(body.organisations_size());
+  if (!body.has_rekey()) {
+    if (org_id >= 1 && org_id <= m) return org_id;
+  } else {
+    for (uint32_t i = 1; i <= m; ++i) {
+      if (PermanentId(body, i) == org_id) return i;
+    }
+  }
+  std::string ids;
+  for (uint32_t i = 1; i <= m; ++i) {
+    ids += (ids.empty() ? "" : ", ") + std::to_string(PermanentId(body, i));
+  }
+  return NotFoundError(OrgName(org_id) +
+                       " is not in the plan (its organisations: " + ids + ")");
 }
 
 StatusOr<CheckedPlan> CheckPlan(const v1::CeremonyPlan& plan) {
@@ -166,6 +204,23 @@ StatusOr<CheckedPlan> CheckPlan(const v1::CeremonyPlan& plan) {
   }
   if (b.policy().max_request_lifetime_seconds() == 0) {
     return InvalidArgumentError("the plan's policy has no request lifetime");
+  }
+  if (b.has_rekey()) {
+    // A rekey continues a roster (reshare.h CheckPlanRekey checks it against
+    // that roster); here only its shape.
+    const v1::PlanRekey& k = b.rekey();
+    bool ascending = k.organisation_ids_size() == static_cast<int>(m);
+    for (int i = 0; ascending && i < k.organisation_ids_size(); ++i) {
+      ascending = k.organisation_ids(i) != 0 &&
+                  (i == 0 || k.organisation_ids(i) > k.organisation_ids(i - 1));
+    }
+    if (k.previous_roster_fingerprint().size() != 32 || k.epoch() < 2 ||
+        !ascending) {
+      return InvalidArgumentError(
+          "the plan's rekey section is malformed (previous roster "
+          "fingerprint, epoch >= 2, and one ascending permanent id per "
+          "organisation)");
+    }
   }
   std::set<std::string> ed_keys;
   for (uint32_t o = 1; o <= m; ++o) {
@@ -200,7 +255,9 @@ StatusOr<CheckedPlan> CheckPlan(const v1::CeremonyPlan& plan) {
         return card.status().Annotate(OrgName(o) + ", editor card " +
                                       std::to_string(j));
       }
-      if (card->org_id() != o) {
+      // A rekey plan lists the editors' existing cards, made for the
+      // organisation's permanent id.
+      if (card->org_id() != PermanentId(b, o)) {
         return InvalidArgumentError(
             OrgName(o) + ", editor card " + std::to_string(j) +
             " was made for organisation " + std::to_string(card->org_id()));
@@ -324,7 +381,8 @@ StatusOr<uint32_t> Endorse(v1::CeremonyPlan* plan,
   CONCLAVE_ASSIGN_OR_RETURN(CheckedPlan checked, CheckPlan(*plan));
   Ed25519PrivateKey key = Ed25519PrivateKey::Generate();  // replaced below
   CONCLAVE_ASSIGN_OR_RETURN(uint32_t j, IdentityIndex(checked, identity, &key));
-  const uint32_t o = identity.org_id();
+  CONCLAVE_ASSIGN_OR_RETURN(const uint32_t o,
+                            PlanPosition(checked.body, identity.org_id()));
   if (!checked.participants[o - 1].has_value()) {
     return FailedPreconditionError(
         OrgName(o) +
@@ -626,6 +684,15 @@ StatusOr<AssembledRoster> AssembleRoster(
   body.set_log_vkey(plan.body.log_vkey());
   *body.mutable_policy() = plan.body.policy();
   body.set_session_id(plan.body.session_id());
+  if (plan.body.has_rekey()) {
+    // The rekey epoch (reshare.h "Rekey"): ids are positions; a re-deal
+    // takes them to the permanent ids when those differ.
+    const v1::PlanRekey& k = plan.body.rekey();
+    body.set_epoch(k.epoch());
+    body.set_previous_roster_fingerprint(k.previous_roster_fingerprint());
+    body.set_next_organisation_id(k.next_organisation_id());
+    body.mutable_change()->set_kind(v1::MEMBERSHIP_CHANGE_REKEY);
+  }
 
   std::vector<fs::path> files;
   for (const fs::path& d : finish_dirs) {
@@ -730,6 +797,15 @@ StatusOr<v1::RosterSignature> SignAssembledRoster(
       Ed25519PrivateKey::FromSeed(AsBytes(identity.ed25519_seed())));
   const std::string pub(key.public_key().begin(), key.public_key().end());
   const v1::RosterOrganisation* org = FindOrganisation(body, identity.org_id());
+  if (body.change().kind() == v1::MEMBERSHIP_CHANGE_REKEY) {
+    // A rekey's DKG roster numbers organisations by position, not by the
+    // identity's permanent id: find the editor by key (keys are unique).
+    for (const v1::RosterOrganisation& o : body.organisations()) {
+      for (const v1::RosterEditor& e : o.editors()) {
+        if (e.ed25519_public_key() == pub) org = &o;
+      }
+    }
+  }
   if (org == nullptr) {
     return NotFoundError("organisation " + std::to_string(identity.org_id()) +
                          " is not in this roster");

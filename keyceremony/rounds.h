@@ -58,11 +58,28 @@ struct PlanInput {
   std::string log_vkey;
   uint64_t max_request_lifetime_seconds = 7 * 24 * 3600;
   uint32_t drill_files = 1;
+  // A rekey of an existing roster (reshare.h MakePlanRekey): organisation
+  // i's cards then name its permanent id rekey->organisation_ids(i-1).
+  std::optional<v1::PlanRekey> rekey;
 };
 
 // A fresh plan (random session id) without participant keys. Every card is
 // verified and must name its organisation; indices are assigned by order.
 StatusOr<v1::CeremonyPlan> MakePlan(const PlanInput& input);
+
+// A rekey plan's DKG: organisation ids in the plan (positions 1..m) and the
+// editors' permanent ids (PlanRekey.organisation_ids) differ. Everything in
+// the DKG rounds uses positions; editors and people use permanent ids.
+bool IsRekeyPlan(const v1::PlanBody& body);
+// The DKG's roster is re-dealt to the permanent ids afterwards (they are
+// not 1..m): its shares are intermediate.
+bool RekeyNeedsRedeal(const v1::PlanBody& body);
+// The permanent id of plan position `position` (the position itself unless
+// a rekey plan).
+uint32_t PermanentId(const v1::PlanBody& body, uint32_t position);
+// The plan position of the organisation with permanent id `org_id`;
+// NOT_FOUND naming the ids of the plan.
+StatusOr<uint32_t> PlanPosition(const v1::PlanBody& body, uint32_t org_id);
 
 struct CheckedPlan {
   v1::PlanBody body;
@@ -74,7 +91,8 @@ struct CheckedPlan {
 };
 
 // Parses and checks the plan: ids 1..m, 1 <= t <= m, 1 <= k_o <= n_o, cards
-// verify, vkeys parse, participant keys decode and are distinct, and every
+// verify (and name the organisation's id: its permanent id in a rekey
+// plan), vkeys parse, participant keys decode and are distinct, and every
 // endorsement present verifies (UNAUTHENTICATED naming the editor if not).
 StatusOr<CheckedPlan> CheckPlan(const v1::CeremonyPlan& plan);
 // FAILED_PRECONDITION naming every organisation without a participant key
@@ -94,8 +112,9 @@ Bytes ParticipantKeyStatement(const Sha256Digest& fingerprint, uint32_t org,
 // Records P_o for `org` (refused if it already has one).
 Status AddParticipant(v1::CeremonyPlan* plan, uint32_t org, const Point& key);
 // The editor of `identity` signs their organisation's participant-key
-// statement. Returns the editor index. NOT_FOUND if the identity's key is
-// not one of the plan's cards; FAILED_PRECONDITION if P_o is not yet there.
+// statement (identity.org_id is the permanent id; PlanPosition maps it).
+// Returns the editor index. NOT_FOUND if the identity's key is not one of
+// the plan's cards; FAILED_PRECONDITION if P_o is not yet there.
 StatusOr<uint32_t> Endorse(v1::CeremonyPlan* plan,
                            const v1::EditorIdentity& identity);
 
@@ -167,7 +186,10 @@ struct AssembledRoster {
 
 // Builds the epoch-1 roster body from the plan, round files and every
 // organisation's finish file (*.finish in any of finish_dirs), writes drill
-// files into drill_dir and lists them.
+// files into drill_dir and lists them. A rekey plan gives the REKEY body
+// (epoch, previous fingerprint, next_organisation_id from PlanRekey) with
+// ids = positions: the new roster when the ids are 1..m, else the DKG
+// roster to be re-dealt (reshare.h "Rekey").
 StatusOr<AssembledRoster> AssembleRoster(
     const CheckedPlan& plan, const cocktail::Session& session,
     std::span<const cocktail::Round1Message> messages,
@@ -176,7 +198,8 @@ StatusOr<AssembledRoster> AssembleRoster(
     const std::filesystem::path& drill_dir);
 
 // Adds the signature of the editor of `identity` to an unsigned or partly
-// signed roster (refuses a second signature by the same editor).
+// signed roster (refuses a second signature by the same editor). In a
+// rekey's DKG roster (ids = positions) the editor is found by key.
 StatusOr<v1::RosterSignature> SignAssembledRoster(
     v1::Roster* roster, const v1::EditorIdentity& identity);
 

@@ -13,6 +13,7 @@
 #include "base/file_util.h"
 #include "keyceremony/ceremony_commands.h"
 #include "keyceremony/command_util.h"
+#include "keyceremony/reshare.h"
 #include "keyceremony/rounds.h"
 #include "keyceremony/simulate.h"
 #include "quorum/drill.h"
@@ -31,6 +32,19 @@ std::string Hex(const Sha256Digest& d) { return HexEncode(d); }
 std::string PointHex(const Point& p) {
   const CompressedPoint c = p.EncodeCompressed();
   return HexEncode(c);
+}
+
+// "organisation 3 (Name)", and in a rekey plan whose ids are not 1..m
+// also the DKG position the rounds use.
+std::string OrgLabel(const v1::PlanBody& plan, uint32_t position) {
+  const uint32_t id = PermanentId(plan, position);
+  std::string s = "organisation " + std::to_string(id);
+  if (position >= 1 &&
+      position <= static_cast<uint32_t>(plan.organisations_size())) {
+    s += " (" + plan.organisations(static_cast<int>(position - 1)).name() + ")";
+  }
+  if (id != position) s += ", DKG position " + std::to_string(position);
+  return s;
 }
 
 // Reads and checks the plan; prints its fingerprint for people to compare.
@@ -52,10 +66,54 @@ StatusOr<Scalar> OpenParticipant(const CheckedPlan& plan,
       CommandPassphrase(r, "Passphrase of the participant key: ", false));
   CONCLAVE_ASSIGN_OR_RETURN(Scalar d,
                             OpenParticipantKey(plan, path, pass, org));
-  std::printf("participant: organisation %u (%s), key %s\n", *org,
-              plan.body.organisations(*org - 1).name().c_str(),
+  std::printf("participant: %s, key %s\n", OrgLabel(plan.body, *org).c_str(),
               PointHex(Point::BaseMul(d)).c_str());
   return d;
+}
+
+// The rekey plan for the roster in force in `from`: every organisation's
+// editors' existing cards (CARDS/org<ID>/editor<J>/editor.card) must carry
+// exactly the roster's keys for that editor.
+StatusOr<PlanInput> RekeyPlanInput(const fs::path& cards,
+                                   const RosterDir& prev) {
+  const v1::RosterBody& pb = prev.roster.body;
+  PlanInput in;
+  in.threshold = pb.threshold();
+  in.log_vkey = pb.log_vkey();
+  in.max_request_lifetime_seconds = pb.policy().max_request_lifetime_seconds();
+  in.rekey = MakePlanRekey(prev.roster);
+  for (const v1::RosterOrganisation& org : pb.organisations()) {
+    PlanOrganisationInput po;
+    po.name = org.name();
+    po.witness_vkey = org.witness_vkey();
+    po.editor_threshold = org.editor_threshold();
+    for (const v1::RosterEditor& e : org.editors()) {
+      const std::string who = "editor " + std::to_string(e.index()) + " (" +
+                              e.name() + ") of organisation " +
+                              std::to_string(org.id());
+      const fs::path path = cards / ("org" + std::to_string(org.id())) /
+                            ("editor" + std::to_string(e.index())) /
+                            "editor.card";
+      StatusOr<v1::PublicCard> card =
+          ReadMessageFile<v1::PublicCard>(path, "an editor card");
+      if (!card.ok()) return card.status().Annotate("the card of " + who);
+      StatusOr<v1::PublicCardBody> body = VerifyPublicCard(*card);
+      if (!body.ok()) return body.status().Annotate(path.string());
+      if (body->org_id() != org.id() ||
+          body->ed25519_public_key() != e.ed25519_public_key() ||
+          body->p256_public_key() != e.p256_public_key()) {
+        return InvalidArgumentError(
+            path.string() + " is not the card of " + who +
+            " in the roster of epoch " + std::to_string(pb.epoch()) +
+            ": its organisation or keys differ. A rekey keeps every "
+            "editor's keys; bring the editor.card made with their "
+            "identity.age");
+      }
+      po.cards.push_back(std::move(card).value());
+    }
+    in.organisations.push_back(std::move(po));
+  }
+  return in;
 }
 
 Status RequireSuffix(const std::string& path, std::string_view suffix) {
@@ -75,7 +133,9 @@ int PlanMain(int argc, char** argv) {
   const std::string cmd = "plan";
   cxxopts::Options o("conclave-ceremony plan",
                      "Write the ceremony plan from editors' cards and vkeys.");
-  o.custom_help("--threshold T --org K:DIR:NAME... --log-vkey FILE --out PLAN");
+  o.custom_help(
+      "--threshold T --org K:DIR:NAME... --log-vkey FILE --out PLAN | "
+      "--rekey-from DIR --cards DIR --out PLAN");
   o.add_options()("threshold", "t: organisations needed to decrypt",
                   cxxopts::value<uint32_t>(), "T")(
       "org",
@@ -88,18 +148,86 @@ int PlanMain(int argc, char** argv) {
               cxxopts::value<uint32_t>()->default_value("1"),
               "N")("max-request-lifetime", "policy: seconds",
                    cxxopts::value<uint64_t>()->default_value("604800"), "S")(
-      "out", "the plan file to create", cxxopts::value<std::string>(), "PLAN");
+      "out", "the plan file to create", cxxopts::value<std::string>(), "PLAN")(
+      "rekey-from",
+      "rekey: the directory of the roster in force (consortium.roster and "
+      "chain/); the plan takes t, the organisations, k_o, witness and log "
+      "keys and the policy from it",
+      cxxopts::value<std::string>(),
+      "DIR")("cards",
+             "rekey: the editors' existing cards, as DIR/org<ID>/editor<J>/"
+             "editor.card",
+             cxxopts::value<std::string>(), "DIR");
   AddCommonOptions(&o, false);
   static constexpr char kFooter[] = R"(
 Organisation ids are given by order: the first --org is organisation 1. Each
 editor card must have been made with `identity new --org ID`. The plan has a
 fresh session id; its fingerprint is printed: write it on the board.
+
+Rekey (a NEW consortium key for the same committee, docs/ceremony.md "Rekey
+on separate machines"): --rekey-from DIR --cards DIR --out PLAN. The roster
+in DIR is checked along its chain; every editor brings the editor.card of
+their existing identity (its keys must be the roster's). The DKG rounds then
+run as at the first ceremony; editors keep their organisation ids.
 )";
   cxxopts::ParseResult r;
-  if (auto rc = ParseCommand(cmd, o, argc, argv, kFooter,
-                             {"threshold", "org", "log-vkey", "out"}, &r)) {
+  if (auto rc = ParseCommand(cmd, o, argc, argv, kFooter, {"out"}, &r)) {
     return *rc;
   }
+  if (r.count("rekey-from")) {
+    if (r.count("threshold") || r.count("org") || r.count("log-vkey") ||
+        r.count("max-request-lifetime")) {
+      return Usage(cmd,
+                   "a rekey takes t, the organisations, the log key and the "
+                   "policy from the roster: no --threshold, --org, --log-vkey "
+                   "or --max-request-lifetime");
+    }
+    if (!r.count("cards")) return Usage(cmd, "a rekey needs --cards DIR");
+    StatusOr<RosterDir> prev = ReadRosterDir(r["rekey-from"].as<std::string>());
+    if (!prev.ok()) return Fail(cmd, prev.status());
+    std::printf("roster in force: epoch %llu, fingerprint (SHA-256) %s\n",
+                static_cast<unsigned long long>(prev->roster.body.epoch()),
+                Hex(prev->roster.fingerprint).c_str());
+    StatusOr<PlanInput> in =
+        RekeyPlanInput(r["cards"].as<std::string>(), *prev);
+    if (!in.ok()) return Fail(cmd, in.status());
+    in->drill_files = r["drill-files"].as<uint32_t>();
+    StatusOr<v1::CeremonyPlan> plan = MakePlan(*in);
+    if (!plan.ok()) return Fail(cmd, plan.status());
+    StatusOr<CheckedPlan> checked = CheckPlan(*plan);
+    if (!checked.ok()) return Fail(cmd, checked.status());
+    Status s = WritePlan(r["out"].as<std::string>(), *plan, true);
+    if (!s.ok()) return Fail(cmd, s);
+    const v1::PlanBody& b = checked->body;
+    std::printf(
+        "REKEY plan written: a new key for epoch %llu, t = %u of %d "
+        "organisations\n",
+        static_cast<unsigned long long>(b.rekey().epoch()), b.threshold(),
+        b.organisations_size());
+    for (int i = 0; i < b.organisations_size(); ++i) {
+      const uint32_t position = static_cast<uint32_t>(i + 1);
+      std::printf(
+          "  %s: k = %u of %zu editors\n", OrgLabel(b, position).c_str(),
+          b.organisations(i).editor_threshold(), checked->cards[i].size());
+    }
+    if (RekeyNeedsRedeal(b)) {
+      std::printf(
+          "The organisation ids are not 1..%d: the DKG runs at positions "
+          "1..%d and its shares are INTERMEDIATE, re-dealt afterwards to the "
+          "ids (`reshare plan --redeal`).\n",
+          b.organisations_size(), b.organisations_size());
+    }
+    std::printf("plan fingerprint (SHA-256): %s\n",
+                Hex(checked->fingerprint).c_str());
+    return kCeremonyExitOk;
+  }
+  for (const char* need : {"threshold", "org", "log-vkey"}) {
+    if (!r.count(need)) {
+      return Usage(cmd, std::string("required: --") + need +
+                            " (or --rekey-from for a rekey)");
+    }
+  }
+  if (r.count("cards")) return Usage(cmd, "--cards is for --rekey-from");
   PlanInput in;
   in.threshold = r["threshold"].as<uint32_t>();
   in.drill_files = r["drill-files"].as<uint32_t>();
@@ -209,11 +337,16 @@ organisation then runs `endorse` and checks the key printed here.
   const int wf = r["work-factor"].as<int>();
   if (wf < 10 || wf > 22) return Usage(cmd, "--work-factor must be 10..22");
   const std::string plan_path = r["plan"].as<std::string>();
-  const uint32_t org = r["org"].as<uint32_t>();
+  const uint32_t org_id = r["org"].as<uint32_t>();
   StatusOr<v1::CeremonyPlan> plan = ReadPlan(plan_path);
   if (!plan.ok()) return Fail(cmd, plan.status());
   StatusOr<CheckedPlan> checked = CheckPlan(*plan);
   if (!checked.ok()) return Fail(cmd, checked.status());
+  // In a rekey plan --org is the organisation's (permanent) id, as on the
+  // editors' cards; the DKG uses its position.
+  StatusOr<uint32_t> position = PlanPosition(checked->body, org_id);
+  if (!position.ok()) return Fail(cmd, position.status());
+  const uint32_t org = *position;
   const Scalar d = Scalar::Random();
   const Point p = Point::BaseMul(d);
   Status s = AddParticipant(&*plan, org, p);
@@ -240,10 +373,10 @@ organisation then runs `endorse` and checks the key printed here.
   if (!s.ok()) return Fail(cmd, s);
   std::printf(
       "plan fingerprint (SHA-256): %s\n"
-      "participant key of organisation %u: %s\n"
+      "participant key of %s: %s\n"
       "sealed in %s; every editor of organisation %u now runs `endorse`.\n",
-      Hex(checked->fingerprint).c_str(), org, PointHex(p).c_str(),
-      (dir / "participant.age").c_str(), org);
+      Hex(checked->fingerprint).c_str(), OrgLabel(checked->body, org).c_str(),
+      PointHex(p).c_str(), (dir / "participant.age").c_str(), org_id);
   return kCeremonyExitOk;
 }
 
@@ -276,15 +409,18 @@ here with what the participant laptop showed. If they differ, do not endorse.
       OpenEditorIdentity(r["identity"].as<std::string>(), r);
   if (!id.ok()) return Fail(cmd, id.status());
   StatusOr<uint32_t> j = Endorse(&*plan, *id);
-  const uint32_t org = id->org_id();
+  StatusOr<uint32_t> position = PlanPosition(checked->body, id->org_id());
   CleanseMessage(&*id);
   if (!j.ok()) return Fail(cmd, j.status());
+  if (!position.ok()) return Fail(cmd, position.status());
+  const uint32_t org = *position;
   Status s = WritePlan(plan_path, *plan, false);
   if (!s.ok()) return Fail(cmd, s);
   std::printf(
       "plan fingerprint (SHA-256): %s\n"
-      "endorsed by editor %u of organisation %u: participant key %s\n",
-      Hex(checked->fingerprint).c_str(), *j, org,
+      "endorsed by editor %u of %s: participant key %s\n",
+      Hex(checked->fingerprint).c_str(), *j,
+      OrgLabel(checked->body, org).c_str(),
       PointHex(*checked->participants[org - 1]).c_str());
   return kCeremonyExitOk;
 }
@@ -479,6 +615,10 @@ every other copy by hand).
       fin->file);
   if (!s.ok()) return Fail(cmd, s);
   const auto& cards = plan->cards[org - 1];
+  // A rekey's shares belong to its epoch (organisation = DKG position).
+  const uint64_t epoch =
+      IsRekeyPlan(plan->body) ? plan->body.rekey().epoch() : 1;
+  const bool intermediate = RekeyNeedsRedeal(plan->body);
   for (size_t j = 0; j < fin->shares.size(); ++j) {
     const v1::PublicCardBody& card = cards[j];
     StatusOr<SecretBytes> pass = CommandPassphrase(
@@ -493,7 +633,7 @@ every other copy by hand).
     const fs::path dir = out / ("editor" + std::to_string(card.editor_index()));
     fs::create_directories(dir, ec);
     s = SealEditorShare(dir / "share.age", fin->consortium_key, org,
-                        fin->shares[j], *y_oj, *pass, wf);
+                        fin->shares[j], *y_oj, *pass, wf, epoch);
     if (!s.ok()) return Fail(cmd, s);
     std::printf(
         "editor %u (%s): %s, verification share %s\n", card.editor_index(),
@@ -509,8 +649,20 @@ every other copy by hand).
               participant_path.c_str());
   std::printf("consortium key: %s\n",
               age::EncodeP256TagRecipient(fin->consortium_key).c_str());
-  std::printf("organisation %u verification share X_o: %s\n", org,
+  std::printf("%s verification share X_o: %s\n",
+              OrgLabel(plan->body, org).c_str(),
               HexEncode(AsBytes(fin->file.verification_share())).c_str());
+  if (intermediate) {
+    std::printf(
+        "\nTHESE SHARES ARE INTERMEDIATE (epoch %llu, DKG position %u): they "
+        "serve only the re-deal to the organisation ids (`reshare deal "
+        "--dkg`).\nDo not use them for anything else; DESTROY them and every "
+        "copy once the re-dealt roster is final.\n\n",
+        static_cast<unsigned long long>(epoch), org);
+  } else if (IsRekeyPlan(plan->body)) {
+    std::printf("these are the NEW shares of epoch %llu (the rekey's key)\n",
+                static_cast<unsigned long long>(epoch));
+  }
   if (r.count("shred")) {
     for (const auto& e : fs::directory_iterator(round1_dir, ec)) {
       if (e.path().string().ends_with(kRound1Suffix)) {
@@ -531,6 +683,80 @@ every other copy by hand).
 
 // ---- roster assemble | sign | finalize ----
 
+namespace {
+
+// `roster finalize` of a rekey: the new roster (ids 1..m) or the DKG roster
+// to be re-dealt (reshare.h "Rekey").
+int FinalizeRekey(const std::string& cmd, const fs::path& dir,
+                  const fs::path& previous, const v1::Roster& roster,
+                  const v1::RosterBody& body,
+                  const v1::CocktailRecord& record) {
+  StatusOr<RosterDir> prev = ReadRosterDir(previous);
+  if (!prev.ok()) return Fail(cmd, prev.status());
+  const VerifiedRoster& pr = prev->roster;
+  std::printf("roster in force: epoch %llu, fingerprint (SHA-256) %s\n",
+              static_cast<unsigned long long>(pr.body.epoch()),
+              Hex(pr.fingerprint).c_str());
+  if (body.previous_roster_fingerprint() !=
+      std::string(pr.fingerprint.begin(), pr.fingerprint.end())) {
+    return Fail(cmd,
+                FailedPreconditionError(
+                    "this rekey roster continues another roster (fingerprint " +
+                    HexEncode(AsBytes(body.previous_roster_fingerprint())) +
+                    "), not the one in " + previous.string() +
+                    ": its plan was made from another roster. Nothing "
+                    "written"));
+  }
+  if (IdsArePositions(pr.body)) {
+    StatusOr<VerifiedRoster> next = VerifyRosterSuccessor(pr, roster);
+    if (!next.ok()) return Fail(cmd, next.status());
+    v1::RekeyRecord rekey;
+    *rekey.mutable_cocktail() = record;
+    Status s = CheckRekeyRecord(rekey, pr, *next);
+    if (s.ok()) s = WriteRekeyOutputs(dir, *prev, roster, *next, rekey);
+    if (!s.ok()) return Fail(cmd, s);
+    const std::string recipient =
+        age::EncodeP256TagRecipient(next->consortium_key);
+    std::printf(
+        "rekey roster of epoch %llu verified: signed by all %d editors, the "
+        "same committee with a NEW key\nnew consortium key: %s\nroster "
+        "fingerprint (SHA-256): %s\nwritten: %s, %s, %s, %s\n",
+        static_cast<unsigned long long>(next->body.epoch()),
+        roster.signatures_size(), recipient.c_str(),
+        Hex(next->fingerprint).c_str(), (dir / "consortium.roster").c_str(),
+        (dir / "consortium.pub").c_str(), (dir / "rekey.record").c_str(),
+        (dir / "chain").c_str());
+    std::printf(
+        "next: the drill on the new roster, then `conclave --server "
+        "ADDR roster push`\n");
+    std::fputs(kRekeyDestroyBox, stdout);
+    return kCeremonyExitOk;
+  }
+  StatusOr<VerifiedRoster> dkg = VerifyRoster(roster);
+  if (!dkg.ok()) return Fail(cmd, dkg.status());
+  Status s = CheckRekeyDkgRoster(*dkg, pr);
+  if (s.ok()) s = CheckCocktailRecord(record, *dkg);
+  if (s.ok()) s = WriteNewMessage(dir / "dkg.roster", roster);
+  if (!s.ok()) return Fail(cmd, s);
+  std::printf(
+      "DKG roster of the rekey verified: signed by all %d editors\n"
+      "new consortium key: %s\nDKG roster fingerprint (SHA-256): %s\n"
+      "written: %s (NOT a consortium roster: never push it)\n",
+      roster.signatures_size(),
+      age::EncodeP256TagRecipient(dkg->consortium_key).c_str(),
+      Hex(dkg->fingerprint).c_str(), (dir / "dkg.roster").c_str());
+  std::printf(
+      "The organisation ids are not the DKG positions, so the shares just "
+      "made are INTERMEDIATE.\nNext: the re-deal to the ids,\n"
+      "  conclave-ceremony reshare plan --redeal --dkg %s --previous %s "
+      "--out redeal.plan\nthen reshare deal/receive/finish/sign/finalize with "
+      "--dkg (docs/ceremony.md, \"Rekey on separate machines\").\n",
+      (dir / "dkg.roster").c_str(), previous.c_str());
+  return kCeremonyExitOk;
+}
+
+}  // namespace
+
 int RosterMain(int argc, char** argv) {
   const std::string sub = argc >= 1 ? argv[0] : "";
   const std::string cmd =
@@ -538,7 +764,8 @@ int RosterMain(int argc, char** argv) {
   cxxopts::Options o("conclave-ceremony " + cmd, "The epoch-1 roster.");
   o.custom_help(
       "assemble --plan PLAN --round1 DIR --round2 DIR --finish DIR... --out "
-      "DIR | sign --dir DIR --identity identity.age | finalize --dir DIR");
+      "DIR | sign --dir DIR --identity identity.age | finalize --dir DIR "
+      "[--previous DIR]");
   o.add_options()("plan", "the plan", cxxopts::value<std::string>(), "PLAN")(
       "round1", "directory with the .round1 files",
       cxxopts::value<std::string>(),
@@ -550,13 +777,25 @@ int RosterMain(int argc, char** argv) {
       "DIR")("dir", "sign/finalize: the roster directory",
              cxxopts::value<std::string>(),
              "DIR")("identity", "sign: your identity.age",
-                    cxxopts::value<std::string>(), "FILE");
+                    cxxopts::value<std::string>(), "FILE")(
+      "previous",
+      "finalize of a rekey: the directory of the roster in force before it "
+      "(consortium.roster and chain/)",
+      cxxopts::value<std::string>(), "DIR");
   AddCommonOptions(&o, true);
   static constexpr char kFooter[] = R"(
 assemble writes DIR/roster.unsigned, DIR/cocktail.record and DIR/drill/.
 sign adds your signature after you compared the fingerprint and your own
 keys on screen. finalize checks every editor signed and writes
 DIR/consortium.roster and DIR/consortium.pub.
+
+Rekey plan: assemble makes the rekey epoch's roster. finalize needs
+--previous DIR (the roster in force, with its chain/) and checks the roster
+continues it. When the organisation ids are 1..m it is the new roster:
+finalize writes DIR/consortium.roster, DIR/chain/ and DIR/rekey.record
+(`verify-chain --dir DIR`). Otherwise it is the DKG roster (ids = DKG
+positions): finalize writes DIR/dkg.roster only, and the next step is the
+re-deal to the ids (`reshare plan --redeal`).
 )";
   std::vector<std::string> required;
   if (sub == "assemble") {
@@ -608,6 +847,17 @@ DIR/consortium.roster and DIR/consortium.pub.
     if (!s.ok()) return Fail(cmd, s);
     std::printf("roster assembled: %s\nroster fingerprint (SHA-256): %s\n",
                 (out / "roster.unsigned").c_str(), Hex(a->fingerprint).c_str());
+    if (RekeyNeedsRedeal(plan->body)) {
+      std::printf(
+          "this is the rekey's DKG roster (organisations numbered by DKG "
+          "position): every editor signs it, then `roster finalize --previous "
+          "DIR` and the re-deal to the ids\n");
+    } else if (IsRekeyPlan(plan->body)) {
+      std::printf(
+          "this is the rekey's new roster of epoch %llu: every editor signs "
+          "it, then `roster finalize --previous DIR`\n",
+          static_cast<unsigned long long>(plan->body.rekey().epoch()));
+    }
     return kCeremonyExitOk;
   }
 
@@ -640,8 +890,13 @@ DIR/consortium.roster and DIR/consortium.pub.
     if (!y.ok()) return Fail(cmd, y.status());
     std::printf("consortium key: %s\n",
                 age::EncodeP256TagRecipient(*y).c_str());
-    std::printf("signed by editor %u of organisation %u (%s)\n",
-                sig->editor_index(), sig->org_id(), org->name().c_str());
+    if (body.change().kind() == v1::MEMBERSHIP_CHANGE_REKEY) {
+      std::printf("signed by editor %u of %s (numbered %u in this roster)\n",
+                  sig->editor_index(), org->name().c_str(), sig->org_id());
+    } else {
+      std::printf("signed by editor %u of organisation %u (%s)\n",
+                  sig->editor_index(), sig->org_id(), org->name().c_str());
+    }
     std::printf(
         "your verification share in it: %s (compare with finish)\n",
         HexEncode(
@@ -654,14 +909,26 @@ DIR/consortium.roster and DIR/consortium.pub.
   }
 
   // finalize
-  StatusOr<VerifiedRoster> verified = VerifyRoster(roster);
-  if (!verified.ok()) return Fail(cmd, verified.status());
+  const bool rekey = body.change().kind() == v1::MEMBERSHIP_CHANGE_REKEY;
+  if (rekey && !r.count("previous")) {
+    return Usage(cmd,
+                 "this roster is a rekey: give --previous DIR, the directory "
+                 "of the roster in force before it");
+  }
+  if (!rekey && r.count("previous")) {
+    return Usage(cmd, "--previous is only for a rekey roster");
+  }
   StatusOr<Bytes> rec = ReadFileBytes(dir / "cocktail.record", kMaxRosterSize);
   if (!rec.ok()) return Fail(cmd, rec.status());
   v1::CocktailRecord record;
   if (!record.ParseFromArray(rec->data(), static_cast<int>(rec->size()))) {
     return Fail(cmd, InvalidArgumentError("cocktail.record does not parse"));
   }
+  if (rekey)
+    return FinalizeRekey(cmd, dir, r["previous"].as<std::string>(), roster,
+                         body, record);
+  StatusOr<VerifiedRoster> verified = VerifyRoster(roster);
+  if (!verified.ok()) return Fail(cmd, verified.status());
   Status s = CheckCocktailRecord(record, *verified);
   if (!s.ok()) return Fail(cmd, s);
   std::string enc;
