@@ -1,20 +1,29 @@
 // Writes the seed corpora of the fuzz targets that need real, signed
-// messages (daemon_call, sealed, files) and the fixed consortium they are
-// signed under (tests/fuzz/data: the roster and editor (1,1)'s sealed
-// identity, passphrase fuzz::kFuzzPassphrase). Run once by hand; its output
-// is checked in (regenerating replaces the consortium, so every signed seed
-// changes with it):
+// messages (daemon_call, sealed, files, reshare, rounds) and the fixed
+// material they are checked against (tests/fuzz/data): the consortium (the
+// roster and editor (1,1)'s sealed identity, passphrase
+// fuzz::kFuzzPassphrase), a membership change of it (data/reshare: plan,
+// every dealer's dealing, successor roster, record) and a file-round DKG
+// (data/rounds: complete plan, every organisation's round-1, round-2 and
+// finish file). Run once by hand; its output is checked in (regenerating
+// replaces the consortium, so every signed seed and data file changes with
+// it):
 //   build/bin/fuzz_make_seeds tests/fuzz
 // Not a test: the corpora it wrote replay as fuzz_replay.* tests.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <string>
 
+#include "audit/note.h"
 #include "crypto/ed25519.h"
 #include "crypto/random.h"
 #include "daemon/call.h"
+#include "keyceremony/reshare.h"
 #include "keyceremony/rounds.h"
+#include "keyceremony/simulate.h"
 #include "quorum/drill.h"
 #include "quorum/statements.h"
 #include "tests/quorum_fixture.h"
@@ -53,6 +62,285 @@ void WriteSeed(const fs::path& dir, const std::string& name,
 
 Bytes ReadAll(const fs::path& p) {
   return Must(testing::ReadBytesFromFile(p), p.c_str());
+}
+
+// The seed itself, its first half and a copy with one bit flipped in the
+// middle: malformed neighbours of a valid input.
+void WriteVariants(const fs::path& dir, const std::string& name,
+                   std::initializer_list<uint8_t> prefix,
+                   const std::string& body) {
+  WriteSeed(dir, name, prefix, body);
+  WriteSeed(dir, name + "_truncated", prefix, body.substr(0, body.size() / 2));
+  std::string flipped = body;
+  if (!flipped.empty()) flipped[flipped.size() / 2] ^= 0x10;
+  WriteSeed(dir, name + "_flipped", prefix, flipped);
+}
+
+std::string PointString(const Point& p) {
+  const CompressedPoint c = p.EncodeCompressed();
+  return std::string(c.begin(), c.end());
+}
+
+// A fixed membership change of the consortium, 5/3 -> 4/3: organisations 2
+// and 5 leave, 1, 3 and 4 continue with their editors and keys, 6 joins
+// with two editors (2 needed). The dealers are the default quorum avoiding
+// organisation 2: (1,1), (1,2), (3,1), (4,1). Writes data/reshare/ and the
+// reshare corpus.
+void WriteReshare(const testing::Consortium& c, const fs::path& root) {
+  const keyceremony::VerifiedRoster& previous = c.roster();
+  struct NewEditor {
+    uint32_t org, index;
+    std::shared_ptr<Ed25519PrivateKey> signing;
+  };
+  std::vector<NewEditor> committee;
+  keyceremony::ResharePlanInput in;
+  in.kind = v1::MEMBERSHIP_CHANGE_RESHARE;
+  in.threshold = 3;
+  for (const v1::RosterOrganisation& o : previous.body.organisations()) {
+    if (o.id() == 2 || o.id() == 5) continue;
+    v1::RosterOrganisation n;
+    n.set_id(o.id());
+    n.set_name(o.name());
+    n.set_cocktail_position(o.cocktail_position());
+    n.set_witness_vkey(o.witness_vkey());
+    n.set_editor_threshold(o.editor_threshold());
+    n.set_editor_count(o.editor_count());
+    for (const v1::RosterEditor& e : o.editors()) {
+      v1::RosterEditor* ne = n.add_editors();
+      ne->set_index(e.index());
+      ne->set_name(e.name());
+      ne->set_ed25519_public_key(e.ed25519_public_key());
+      ne->set_p256_public_key(e.p256_public_key());
+      const testing::ConsortiumEditor* ce = c.FindEditor({o.id(), e.index()});
+      committee.push_back({o.id(), e.index(),
+                           std::make_shared<Ed25519PrivateKey>(
+                               Must(Ed25519PrivateKey::FromSeed(
+                                        AsBytes(ce->identity().ed25519_seed())),
+                                    "identity key"))});
+    }
+    in.organisations.push_back(n);
+  }
+  {
+    const uint32_t id = keyceremony::NextOrganisationId(previous.body);
+    v1::RosterOrganisation n;
+    n.set_id(id);
+    n.set_name("Organisation " + std::to_string(id));
+    n.set_witness_vkey(audit::EncodeVerifierKey(
+        keyceremony::DefaultWitnessName(id), audit::kSigTypeCosignatureV1,
+        Ed25519PrivateKey::Generate().public_key()));
+    n.set_editor_threshold(2);
+    n.set_editor_count(2);
+    for (uint32_t j = 1; j <= 2; ++j) {
+      auto signing =
+          std::make_shared<Ed25519PrivateKey>(Ed25519PrivateKey::Generate());
+      v1::RosterEditor* e = n.add_editors();
+      e->set_index(j);
+      e->set_name("New editor " + std::to_string(id) + "." + std::to_string(j));
+      e->set_ed25519_public_key(std::string(signing->public_key().begin(),
+                                            signing->public_key().end()));
+      // Nobody receives as this editor in the fuzzer: the key is not kept.
+      e->set_p256_public_key(PointString(Point::BaseMul(Scalar::Random())));
+      committee.push_back({id, j, signing});
+    }
+    in.organisations.push_back(n);
+  }
+  in.dealers =
+      keyceremony::DefaultDealers(previous.body, std::vector<uint32_t>{2});
+  v1::ResharePlan plan_msg =
+      Must(keyceremony::MakeResharePlan(previous, in), "reshare plan");
+  keyceremony::CheckedResharePlan plan = Must(
+      keyceremony::CheckResharePlan(plan_msg, previous), "check reshare plan");
+
+  std::vector<v1::ReshareDealing> dealings;
+  std::map<std::pair<uint32_t, uint32_t>, Ed25519PrivateKey> dealer_keys;
+  for (const v1::ReshareDealer& d : plan.body.dealers()) {
+    const testing::ConsortiumEditor* e =
+        c.FindEditor({d.org_id(), d.editor_index()});
+    auto key =
+        Must(Ed25519PrivateKey::FromSeed(AsBytes(e->identity().ed25519_seed())),
+             "dealer key");
+    dealings.push_back(
+        Must(keyceremony::MakeReshareDealing(plan, previous, e->share(), key),
+             "dealing"));
+    dealer_keys.emplace(std::make_pair(d.org_id(), d.editor_index()),
+                        std::move(key));
+  }
+  keyceremony::ReshareOutcome outcome =
+      Must(keyceremony::CombineReshareDealings(plan, previous, dealings),
+           "combine dealings");
+  keyceremony::SuccessorDraft draft = Must(
+      keyceremony::AssembleSuccessor(plan, previous, outcome), "successor");
+  std::vector<keyceremony::RosterSigner> signers;
+  for (const NewEditor& e : committee) {
+    signers.push_back({e.org, e.index, e.signing.get()});
+  }
+  v1::Roster next =
+      Must(keyceremony::SignRoster(draft.body, signers), "sign successor");
+  v1::ReshareRecord record = draft.record;
+  for (const v1::ReshareDealer& d : plan.body.dealers()) {
+    const Ed25519PrivateKey& k = dealer_keys.at({d.org_id(), d.editor_index()});
+    *next.add_dealer_signatures() =
+        keyceremony::SignRosterAsDealer(next, d.org_id(), d.editor_index(), k);
+    keyceremony::SignReshareRecord(&record, true, d.org_id(), d.editor_index(),
+                                   k);
+  }
+  for (const NewEditor& e : committee) {
+    keyceremony::SignReshareRecord(&record, false, e.org, e.index, *e.signing);
+  }
+  keyceremony::VerifiedRoster verified_next = Must(
+      keyceremony::VerifyRosterSuccessor(previous, next), "verify successor");
+  Die(keyceremony::CheckReshareRecord(record, previous, verified_next),
+      "check record");
+  // The fuzzer's receiver, editor (1,1), gets a share that checks.
+  {
+    const testing::ConsortiumEditor* e11 = c.FindEditor({1, 1});
+    const Scalar d =
+        Must(Scalar::FromBytes(AsBytes(e11->identity().p256_private_key())),
+             "p256 key");
+    keyceremony::ReceivedShare got =
+        Must(keyceremony::ReceiveReshare(plan, previous, dealings, 1, 1, d),
+             "receive (1,1)");
+    if (Point::BaseMul(got.share.value) != got.verification_share) {
+      Die(InternalError("(1,1)'s new share does not match"), "receive");
+    }
+  }
+
+  const fs::path data = root / "data" / "reshare";
+  fs::remove_all(data);
+  WriteSeed(data, "plan", {}, plan_msg.SerializeAsString());
+  WriteSeed(data, "successor.roster", {}, next.SerializeAsString());
+  WriteSeed(data, "record", {}, record.SerializeAsString());
+  for (size_t i = 0; i < dealings.size(); ++i) {
+    const v1::ReshareDealer& d = plan.body.dealers(static_cast<int>(i));
+    WriteSeed(data,
+              "dealing_" + std::to_string(d.org_id()) + "_" +
+                  std::to_string(d.editor_index()),
+              {}, dealings[i].SerializeAsString());
+  }
+
+  // ---- reshare corpus: [selector, ...] (see reshare_fuzzer.cc) ----
+  const fs::path rc = root / "corpus" / "reshare";
+  WriteSeed(rc, "epoch1_roster_as_successor", {1},
+            ReadAll(c.dir() / "ceremony" / "consortium.roster"));
+  WriteVariants(rc, "plan", {0}, plan_msg.SerializeAsString());
+  WriteVariants(rc, "successor", {1}, next.SerializeAsString());
+  WriteVariants(rc, "record", {2}, record.SerializeAsString());
+  const uint8_t n = static_cast<uint8_t>(dealings.size());
+  for (uint8_t i = 0; i < n; ++i) {
+    const std::string enc = dealings[i].SerializeAsString();
+    WriteVariants(rc, "dealing_" + std::to_string(i), {3, i}, enc);
+    // In another dealer's place: a duplicate and a missing dealer.
+    WriteSeed(rc, "dealing_" + std::to_string(i) + "_misplaced",
+              {3, static_cast<uint8_t>((i + 1) % n)}, enc);
+  }
+  WriteSeed(rc, "dealing_extra", {3, n}, dealings[0].SerializeAsString());
+  // Dealer (1,1)'s body, which the fuzzer signs with (1,1)'s key.
+  WriteVariants(rc, "dealing_body_1_1", {4}, dealings[0].signed_());
+  // The transcript, checked against a successor with its hash.
+  WriteVariants(rc, "transcript", {5}, record.transcript());
+}
+
+// A fixed file-round DKG (keyceremony/rounds.h) of the consortium's first
+// three organisations (editors 3:2, 3:2, 1:1; t = 2) with fresh participant
+// keys. Writes data/rounds/ (the complete plan and every organisation's
+// round files, as the exchange directories hold them) and the rounds corpus.
+void WriteRounds(const testing::Consortium& c, const fs::path& root) {
+  const keyceremony::VerifiedRoster& roster = c.roster();
+  constexpr uint32_t kOrgs = 3;
+  keyceremony::PlanInput in;
+  in.threshold = 2;
+  in.log_vkey = roster.body.log_vkey();
+  std::vector<const v1::EditorIdentity*> identities;
+  for (const v1::RosterOrganisation& org : roster.body.organisations()) {
+    if (org.id() > kOrgs) break;
+    keyceremony::PlanOrganisationInput o;
+    o.name = org.name();
+    o.witness_vkey = org.witness_vkey();
+    o.editor_threshold = org.editor_threshold();
+    for (const v1::RosterEditor& re : org.editors()) {
+      const testing::ConsortiumEditor* e = c.FindEditor({org.id(), re.index()});
+      v1::PublicCardBody body;
+      body.set_org_id(org.id());
+      body.set_name(re.name());
+      body.set_ed25519_public_key(re.ed25519_public_key());
+      body.set_p256_public_key(re.p256_public_key());
+      auto key = Must(
+          Ed25519PrivateKey::FromSeed(AsBytes(e->identity().ed25519_seed())),
+          "identity key");
+      o.cards.push_back(
+          Must(keyceremony::MakePublicCard(body, key), "public card"));
+      identities.push_back(&e->identity());
+    }
+    in.organisations.push_back(std::move(o));
+  }
+  v1::CeremonyPlan plan_msg = Must(keyceremony::MakePlan(in), "rounds plan");
+  std::vector<Scalar> d;
+  for (uint32_t o = 1; o <= kOrgs; ++o) {
+    d.push_back(Scalar::Random());
+    Die(keyceremony::AddParticipant(&plan_msg, o, Point::BaseMul(d.back())),
+        "participant");
+  }
+  for (const v1::EditorIdentity* id : identities) {
+    Must(keyceremony::Endorse(&plan_msg, *id), "endorse");
+  }
+  keyceremony::CheckedPlan plan =
+      Must(keyceremony::CheckPlan(plan_msg), "check rounds plan");
+  cocktail::Session session =
+      Must(keyceremony::PlanSession(plan), "rounds session");
+
+  const fs::path data = root / "data" / "rounds";
+  fs::remove_all(data);
+  WriteSeed(data, "plan", {}, plan_msg.SerializeAsString());
+  std::vector<std::string> r1, r2, fin;
+  for (uint32_t o = 1; o <= kOrgs; ++o) {
+    v1::Round1File f =
+        Must(keyceremony::MakeRound1File(plan, session, o, d[o - 1]), "r1");
+    r1.push_back(f.SerializeAsString());
+    WriteSeed(data, "org" + std::to_string(o) + ".round1", {}, r1.back());
+  }
+  std::vector<cocktail::Round1Message> messages =
+      Must(keyceremony::LoadRound1Dir(plan, session, data), "load round 1");
+  for (uint32_t o = 1; o <= kOrgs; ++o) {
+    cocktail::Blame blame;
+    v1::Round2File f = Must(keyceremony::MakeRound2File(
+                                plan, session, o, d[o - 1], messages, &blame),
+                            "r2");
+    r2.push_back(f.SerializeAsString());
+    WriteSeed(data, "org" + std::to_string(o) + ".round2", {}, r2.back());
+  }
+  const Bytes transcript =
+      Must(cocktail::Transcript(session, messages), "transcript");
+  std::vector<Bytes> sigs = Must(
+      keyceremony::LoadRound2Dir(plan, session, transcript, data), "load r2");
+  for (uint32_t o = 1; o <= kOrgs; ++o) {
+    keyceremony::FinishOutput out =
+        Must(keyceremony::Finish(plan, session, o, d[o - 1], messages, sigs),
+             "finish");
+    fin.push_back(out.file.SerializeAsString());
+    WriteSeed(data, "org" + std::to_string(o) + ".finish", {}, fin.back());
+  }
+  {
+    auto drills = Must(testing::TempDir::Create("fuzz-drills"), "temp dir");
+    const std::vector<fs::path> dirs = {data};
+    Must(keyceremony::AssembleRoster(plan, session, messages, sigs, dirs,
+                                     drills.path()),
+         "assemble roster");
+  }
+
+  // ---- rounds corpus: [kind, slot, file] (see rounds_fuzzer.cc) ----
+  const fs::path rc = root / "corpus" / "rounds";
+  const std::vector<std::string>* files[] = {&r1, &r2, &fin};
+  const char* kinds[] = {"round1", "round2", "finish"};
+  for (uint8_t k = 0; k < 3; ++k) {
+    for (uint8_t o = 0; o < kOrgs; ++o) {
+      const std::string name =
+          std::string(kinds[k]) + "_org" + std::to_string(o + 1);
+      WriteVariants(rc, name, {k, o}, (*files[k])[o]);
+      WriteSeed(rc, name + "_misplaced",
+                {k, static_cast<uint8_t>((o + 1) % kOrgs)}, (*files[k])[o]);
+    }
+    WriteSeed(rc, std::string(kinds[k]) + "_extra", {k, kOrgs}, (*files[k])[0]);
+  }
 }
 
 }  // namespace
@@ -224,9 +512,11 @@ int main(int argc, char** argv) {
     WriteSeed(fd, "approval_upload", {2}, set.SerializeAsString());
     WriteSeed(fd, "bundle", {3}, run.evidence.SerializeAsString());
   }
+  WriteReshare(*c, root);
+  WriteRounds(*c, root);
   std::printf(
-      "fuzz_make_seeds: wrote %s/data and the daemon_call, sealed and "
-      "files corpora\n",
+      "fuzz_make_seeds: wrote %s/data and the daemon_call, sealed, files, "
+      "reshare and rounds corpora\n",
       root.c_str());
   return 0;
 }
