@@ -86,6 +86,15 @@ Without --wait and no quorum yet, the vote stands; release later with
 `conclave release`. Without --share only the vote is cast (an air-gapped
 editor then releases through `request export` / `release --bundle`).
 
+After a rekey, a request for a submission made before it is handled under
+the old key's last roster: give the current --roster and your share of the
+old key (of its last epoch); that roster is taken from the daemon's roster
+chain, verified here to hold --roster, and a note names its epoch. A share
+of an earlier epoch of that key (reshared since) is refused before anything
+is signed. Without --share (a vote only), the roster the request names is
+used when it is such a roster. Naming the old roster with --roster works
+as well.
+
 Examples:
   conclave --server 127.0.0.1:7443 approve --roster consortium.roster \
       --identity identity.age --share share.age --request-id 8c1d...
@@ -105,12 +114,29 @@ int RunApprove(const CommonArgs& args, const quorum::RequestId& id,
                const ApproveFlags& flags) {
   const std::string name = "approve";
   const bool with_share = args.share.has_value() && !flags.refuse;
-  StatusOr<online::Editor> editor = online::LoadEditor(args, with_share);
+  // An old-key share after a rekey selects its key's last roster from the
+  // daemon's verified chain (docs/operations.md "Rekeying").
+  StatusOr<online::Editor> editor =
+      online::LoadEditor(args, with_share, /*follow_rekey=*/true);
   if (!editor.ok()) return online::Fail(name, editor.status());
-  const quorum::EditorKeys& me = *editor->keys;
   StatusOr<std::unique_ptr<DaemonClient>> client =
       online::ConnectEditor(args, *editor);
   if (!client.ok()) return online::Fail(name, client.status());
+  if (!with_share) {
+    // A vote without a share: the request's roster, if it is a retired
+    // key's last one.
+    StatusOr<std::optional<online::Editor>> under =
+        online::EditorForRequest(**client, *editor, id);
+    if (!under.ok()) return online::Fail(name, under.status());
+    if (under->has_value()) {
+      client->reset();
+      *editor = std::move(**under);
+      client = online::ConnectEditor(args, *editor);
+      if (!client.ok()) return online::Fail(name, client.status());
+    }
+  }
+  if (editor->roster_note) online::Note(name, *editor->roster_note);
+  const quorum::EditorKeys& me = *editor->keys;
   StatusOr<online::FetchedRequest> r =
       online::FetchRequest(**client, editor->roster, id);
   if (!r.ok()) return online::Fail(name, r.status());
@@ -155,6 +181,8 @@ int RunApprove(const CommonArgs& args, const quorum::RequestId& id,
   json out;
   out["request_id"] = qid;
   out["decision"] = flags.refuse ? "refuse" : "approve";
+  out["roster_epoch"] = editor->roster.body.epoch();
+  if (editor->roster_note) out["roster_note"] = *editor->roster_note;
   if (tally.mine.has_value()) {
     if (*tally.mine != decision) {
       return online::Fail(
@@ -295,6 +323,12 @@ export`) makes the same checks against the bundle's settled checkpoint and
 leaves, with this machine's clock, and writes the approval to -o APPROVAL
 for `conclave approval upload` on an online machine.
 
+After a rekey, online, your share of the old key (of its last epoch) with
+the current --roster releases the requests for submissions made before it:
+the old key's last roster is taken from the daemon's verified roster chain
+(a note names its epoch); requests of the other key are skipped. Offline
+(--bundle) give that roster with --roster yourself.
+
 Examples:
   conclave --server 127.0.0.1:7443 release --roster consortium.roster \
       --identity identity.age --share share.age
@@ -305,8 +339,12 @@ Examples:
 int RunReleaseOnline(const CommonArgs& args,
                      const std::optional<quorum::RequestId>& only) {
   const std::string name = "release";
-  StatusOr<online::Editor> editor = online::LoadEditor(args, true);
+  // An old-key share after a rekey selects its key's last roster from the
+  // daemon's verified chain (docs/operations.md "Rekeying").
+  StatusOr<online::Editor> editor =
+      online::LoadEditor(args, true, /*follow_rekey=*/true);
   if (!editor.ok()) return online::Fail(name, editor.status());
+  if (editor->roster_note) online::Note(name, *editor->roster_note);
   const quorum::EditorKeys& me = *editor->keys;
   StatusOr<std::unique_ptr<DaemonClient>> client =
       online::ConnectEditor(args, *editor);
@@ -320,6 +358,9 @@ int RunReleaseOnline(const CommonArgs& args,
     if (!list.ok()) return online::Fail(name, list.status());
     for (const v1::RequestInfo& info : *list) {
       if (info.state() != v1::REQUEST_STATE_OPEN) continue;
+      // Another roster's request (the other key's, after a rekey): not
+      // this share's to release.
+      if (online::NamesOtherRoster(info.request(), editor->roster)) continue;
       StatusOr<quorum::RequestId> id =
           quorum::RequestIdFromBytes(AsBytes(info.request_id()));
       if (id.ok()) candidates.push_back(*id);

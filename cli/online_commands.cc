@@ -547,6 +547,20 @@ int RunDecrypt(const CommonArgs& args, const quorum::RequestId& id,
   StatusOr<std::unique_ptr<DaemonClient>> client =
       online::ConnectEditor(args, *editor);
   if (!client.ok()) return online::Fail(name, client.status());
+  // An old-key request after a rekey: under that key's last roster, taken
+  // from the verified chain (docs/operations.md "Rekeying").
+  {
+    StatusOr<std::optional<online::Editor>> under =
+        online::EditorForRequest(**client, *editor, id);
+    if (!under.ok()) return online::Fail(name, under.status());
+    if (under->has_value()) {
+      online::Note(name, *(*under)->roster_note);
+      client->reset();
+      *editor = std::move(**under);
+      client = online::ConnectEditor(args, *editor);
+      if (!client.ok()) return online::Fail(name, client.status());
+    }
+  }
   StatusOr<online::FetchedRequest> r =
       online::FetchRequest(**client, editor->roster, id);
   if (!r.ok()) return online::Fail(name, r.status());

@@ -130,7 +130,92 @@ StatusOr<quorum::RequestId> RequestIdArg(const cxxopts::ParseResult& r) {
   return quorum::ParseRequestId(r["request-id"].as<std::string>());
 }
 
-StatusOr<Editor> LoadEditor(const CommonArgs& args, bool need_share) {
+namespace {
+
+// A share of an older epoch and another key than e->roster (a rekey
+// replaced its key): picks the share's roster from the daemon's verified
+// chain if it is the last roster of the share's key (docs/protocol.md
+// "Rekey"), else says why not. Nothing is signed before this returns.
+Status FollowRekey(const CommonArgs& args, const v1::EditorShare& s,
+                   Editor* e) {
+  const std::string share = "share " + *args.share;
+  const std::string given_epoch = std::to_string(e->roster.body.epoch());
+  const std::string epoch = std::to_string(s.epoch());
+  StatusOr<quorum::IndexedRosterChain> chain =
+      FetchVerifiedChain(args.server, e->roster);
+  if (!chain.ok()) {
+    // A transport error keeps its prefix (its exit code depends on it).
+    if (IsUnreachable(chain.status())) return chain.status();
+    return chain.status().Annotate(
+        share + " is for another consortium key than the roster " +
+        *args.roster + "; looking for the roster of its epoch " + epoch);
+  }
+  const keyceremony::VerifiedRoster* at = chain->Epoch(s.epoch());
+  if (at == nullptr) {
+    return FailedPreconditionError(
+        share + " is from roster epoch " + epoch +
+        ", which the daemon's verified roster chain (epochs " +
+        std::to_string(chain->roster(0).body.epoch()) + " to " +
+        std::to_string(chain->latest().body.epoch()) +
+        ") does not hold: it is not a share of this consortium");
+  }
+  if (at->body.consortium_key() != s.consortium_key()) {
+    return FailedPreconditionError(
+        share + " is from roster epoch " + epoch +
+        " but for another consortium key than that epoch's roster in the "
+        "daemon's verified chain: it is not a share of this consortium");
+  }
+  const keyceremony::VerifiedRoster* last = chain->KeyFinal(s.epoch());
+  if (last == nullptr || last->body.epoch() != s.epoch()) {
+    const std::string last_epoch =
+        last == nullptr ? "?" : std::to_string(last->body.epoch());
+    return FailedPreconditionError(
+        share + " is from roster epoch " + epoch +
+        ", but that consortium key's shares were replaced at epoch " +
+        last_epoch + ", its last roster before the rekey: you need your " +
+        "share from the epoch " + last_epoch +
+        " ceremony (and the old share must be destroyed)");
+  }
+  // The roster that replaced the share's key: the one after `last`.
+  std::string rekeyed_at = "a later epoch";
+  for (size_t i = 0; i + 1 < chain->size(); ++i) {
+    if (chain->roster(i).body.epoch() == s.epoch()) {
+      rekeyed_at = "epoch " + std::to_string(chain->roster(i + 1).body.epoch());
+    }
+  }
+  StatusOr<Editor> under = EditorUnder(*e, *at);
+  if (!under.ok()) {
+    return under.status().Annotate("identity " + *args.identity +
+                                   " under the roster of epoch " + epoch);
+  }
+  under->identity = std::move(e->identity);
+  under->roster_note = "using the roster of epoch " + epoch +
+                       " (the last roster of the key " + share +
+                       " belongs to; the consortium rekeyed at " + rekeyed_at +
+                       "), not the roster of epoch " + given_epoch + " given";
+  *e = std::move(under).value();
+  return OkStatus();
+}
+
+}  // namespace
+
+StatusOr<quorum::IndexedRosterChain> FetchVerifiedChain(
+    const ServerOptions& server, const keyceremony::VerifiedRoster& held) {
+  CONCLAVE_ASSIGN_OR_RETURN(std::unique_ptr<DaemonClient> client,
+                            DaemonClient::ConnectAnonymous(server));
+  CONCLAVE_ASSIGN_OR_RETURN(v1::RosterChain served, client->GetRosters());
+  const std::vector<std::string> rosters(served.rosters().begin(),
+                                         served.rosters().end());
+  const std::vector<uint64_t> indices(served.leaf_indices().begin(),
+                                      served.leaf_indices().end());
+  StatusOr<quorum::IndexedRosterChain> chain =
+      quorum::IndexedRosterChain::VerifyHolding(rosters, indices, held);
+  if (!chain.ok()) return chain.status().Annotate("the daemon's roster chain");
+  return chain;
+}
+
+StatusOr<Editor> LoadEditor(const CommonArgs& args, bool need_share,
+                            bool follow_rekey) {
   CONCLAVE_RETURN_IF_ERROR(CheckEditorArgs(args, need_share));
   Editor e;
   {
@@ -187,6 +272,13 @@ StatusOr<Editor> LoadEditor(const CommonArgs& args, bool need_share) {
     return InvalidArgumentError(*args.share + " is not an editor share");
   }
   const v1::EditorShare& s = share->message().editor_share();
+  // After a rekey, online: the share's own key's last roster, from the
+  // daemon's verified chain (read only; nothing is signed before the checks
+  // below pass under that roster).
+  if (follow_rekey && s.epoch() < e.roster.body.epoch() &&
+      s.consortium_key() != e.roster.body.consortium_key()) {
+    CONCLAVE_RETURN_IF_ERROR(FollowRekey(args, s, &e));
+  }
   // Issue 9: after a membership change the old share is useless (and must
   // be destroyed); say so before anything else is done with it.
   if (s.epoch() != e.roster.body.epoch()) {
@@ -254,6 +346,54 @@ StatusOr<Editor> EditorUnder(const Editor& editor,
           editor.identity->message().editor_identity(), e.roster));
   e.keys = std::make_unique<quorum::EditorKeys>(std::move(keys));
   return e;
+}
+
+bool NamesOtherRoster(const v1::SignedStatement& request,
+                      const keyceremony::VerifiedRoster& roster) {
+  v1::RequestBody body;
+  if (!body.ParseFromString(request.signed_())) return false;
+  return !quorum::SameBytes(body.roster_fingerprint(), roster.fingerprint);
+}
+
+StatusOr<std::optional<Editor>> EditorForRequest(DaemonClient& client,
+                                                 const Editor& editor,
+                                                 const quorum::RequestId& id) {
+  CONCLAVE_ASSIGN_OR_RETURN(v1::RequestInfo info, client.GetRequest(id));
+  if (!NamesOtherRoster(info.request(), editor.roster)) {
+    return std::optional<Editor>();
+  }
+  v1::RequestBody body;
+  if (!body.ParseFromString(info.request().signed_()) ||
+      body.roster_fingerprint().size() != kSha256Size) {
+    return std::optional<Editor>();
+  }
+  Sha256Digest fp;
+  std::copy(body.roster_fingerprint().begin(), body.roster_fingerprint().end(),
+            fp.begin());
+  CONCLAVE_ASSIGN_OR_RETURN(quorum::IndexedRosterChain chain,
+                            client.GetVerifiedChain());
+  const std::optional<size_t> i = chain.Find(fp);
+  if (!i) return std::optional<Editor>();
+  const keyceremony::VerifiedRoster& named = chain.roster(*i);
+  const keyceremony::VerifiedRoster* last = chain.KeyFinal(named.body.epoch());
+  // Only a retired key's last roster (docs/protocol.md "Rekey"): requests
+  // of any other roster stay refused under the one given.
+  if (named.body.epoch() >= editor.roster.body.epoch() ||
+      named.body.consortium_key() == editor.roster.body.consortium_key() ||
+      last == nullptr || last->body.epoch() != named.body.epoch() ||
+      *i + 1 >= chain.size()) {
+    return std::optional<Editor>();
+  }
+  CONCLAVE_ASSIGN_OR_RETURN(Editor under, EditorUnder(editor, named));
+  const std::string epoch = std::to_string(named.body.epoch());
+  under.roster_note = "using the roster of epoch " + epoch + " (request " +
+                      quorum::RequestIdHex(id) +
+                      " is for the consortium key of epoch " + epoch +
+                      ", its last roster; the consortium rekeyed at epoch " +
+                      std::to_string(chain.roster(*i + 1).body.epoch()) +
+                      "), not the roster of epoch " +
+                      std::to_string(editor.roster.body.epoch()) + " given";
+  return std::optional<Editor>(std::move(under));
 }
 
 StatusOr<std::unique_ptr<DaemonClient>> ConnectEditor(const CommonArgs& args,
@@ -483,6 +623,19 @@ StatusOr<FetchedRequest> FetchRequest(DaemonClient& client,
   CONCLAVE_ASSIGN_OR_RETURN(out.info, client.GetRequest(id));
   StatusOr<quorum::VerifiedRequest> v =
       quorum::VerifyRequest(roster, out.info.request());
+  if (!v.ok() && NamesOtherRoster(out.info.request(), roster)) {
+    // Say which roster it names (the claim is unverified: it only explains
+    // the refusal).
+    v1::RequestBody body;
+    (void)body.ParseFromString(out.info.request().signed_());
+    return FailedPreconditionError(
+        "request " + quorum::RequestIdHex(id) +
+        " was made under another roster (it names epoch " +
+        std::to_string(body.epoch()) + ") than the one in use (epoch " +
+        std::to_string(roster.body.epoch()) +
+        "): it cannot be verified, voted on or released under it (" +
+        UserMessage(v.status()) + ")");
+  }
   if (!v.ok()) {
     return v.status().Annotate("request " + quorum::RequestIdHex(id) +
                                " as the daemon holds it");

@@ -22,6 +22,7 @@
 #include "conclave/v1/ceremony.pb.h"
 #include "conclave/v1/daemon.pb.h"
 #include "keyceremony/roster.h"
+#include "quorum/evidence.h"
 #include "quorum/progress.h"
 #include "quorum/statements.h"
 #include "sealed/sealed_file.h"
@@ -77,6 +78,10 @@ struct Editor {
   // The identity (v1::EditorIdentity), kept to act under another roster of
   // the chain (an old-key submission after a rekey; EditorUnder).
   std::optional<OpenedSecret> identity;
+  // Set when `roster` is not the --roster given but another roster of the
+  // daemon's verified chain (the last roster of a retired key, after a
+  // rekey): one line for people saying which epoch is used and why.
+  std::optional<std::string> roster_note;
   const v1::EditorShare& share_message() const {
     return share->message().editor_share();
   }
@@ -86,13 +91,48 @@ struct Editor {
 // or a prompt) and, with need_share, --share: its passphrase is
 // --share-passphrase-file if given, else the identity's (and, at a
 // terminal, a prompt if that one does not open it).
-StatusOr<Editor> LoadEditor(const CommonArgs& args, bool need_share);
+//
+// A share of an older epoch and another consortium key than --roster (a
+// rekey replaced its key; docs/protocol.md "Rekey"): without
+// `follow_rekey` it is refused (FAILED_PRECONDITION, telling the editor to
+// give the old key's last roster). With `follow_rekey` (online approve and
+// release) the daemon's roster chain is read (anonymously: nothing is
+// signed or kept) and verified to hold --roster; the share's epoch must be
+// in it, of the share's key, and the LAST epoch of that key (an earlier
+// one was reshared and must be destroyed): FAILED_PRECONDITION otherwise.
+// Then that roster is the editor's (keys re-derived, the share checked
+// against it, `roster_note` set).
+StatusOr<Editor> LoadEditor(const CommonArgs& args, bool need_share,
+                            bool follow_rekey = false);
 
 // The same editor under `roster` (another roster of the verified chain,
 // e.g. the last roster of a retired key; docs/protocol.md "Rekey"): keys
 // re-derived from the kept identity; no share.
 StatusOr<Editor> EditorUnder(const Editor& editor,
                              const keyceremony::VerifiedRoster& roster);
+
+// The daemon's roster chain (GetRosters on an anonymous channel: nothing
+// signed, no client state), verified and required to hold `held`
+// (quorum::IndexedRosterChain::VerifyHolding).
+StatusOr<quorum::IndexedRosterChain> FetchVerifiedChain(
+    const ServerOptions& server, const keyceremony::VerifiedRoster& held);
+
+// For a command without a share (decrypt, a vote-only approve): when the
+// request `id` names another roster of `client`'s verified chain than
+// `editor`'s — the last roster of an older, retired key (after a rekey) —
+// the editor under that roster (EditorUnder, `roster_note` set); nullopt
+// when the request names the editor's roster or anything else (the full
+// verification then reports it). The request's claim only chooses the
+// roster: the request is verified under it afterwards.
+StatusOr<std::optional<Editor>> EditorForRequest(DaemonClient& client,
+                                                 const Editor& editor,
+                                                 const quorum::RequestId& id);
+
+// True when the request statement claims (unverified) a roster other than
+// `roster`: not this roster's to vote on or release (e.g. listing every
+// open request with a retired key's roster).
+bool NamesOtherRoster(const v1::SignedStatement& request,
+                      const keyceremony::VerifiedRoster& roster);
 
 // Connects as the editor (state: --state or the default directory).
 StatusOr<std::unique_ptr<DaemonClient>> ConnectEditor(const CommonArgs& args,

@@ -7,7 +7,9 @@
 // else, and an old-epoch approval is refused by the daemon; clients settle
 // the checkpoint straddling the push at once, and an export spanning both
 // epochs settles only under epoch 2's witnesses. A second test rekeys 3/2
-// (two keys in one log, old submissions under the old key's last roster).
+// (two keys in one log, old submissions under the old key's last roster,
+// which the clients pick from the daemon's chain), refreshes and rekeys
+// again.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -16,6 +18,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <thread>
@@ -120,6 +123,19 @@ class ReshareDaemonE2eTest : public ::testing::Test {
         AwaitLine(daemon_, err, "conclaved: listening on ");
     ASSERT_FALSE(rest.empty()) << ReadAll(err);
     address_ = rest.substr(0, rest.find(' '));
+  }
+
+  // The daemon's progress text for request `rid` (`requests --json` as
+  // org 1 of `epoch`); "" if it is not listed.
+  std::string Progress(int epoch, const std::string& rid) {
+    const Result list = As(epoch, 1, {"requests"}, {"--json"});
+    EXPECT_EQ(list.exit_code, 0) << list.err;
+    const nlohmann::json j = nlohmann::json::parse(list.out, nullptr, false);
+    if (!j.is_array()) return "";
+    for (const nlohmann::json& r : j) {
+      if (r.value("request_id", "") == rid) return r.value("progress", "");
+    }
+    return "";
   }
 
   Result Conclave(const std::vector<std::string>& args) {
@@ -384,8 +400,11 @@ TEST_F(ReshareDaemonE2eTest, FiveOfThreeToSixOfFourThroughTheDaemon) {
 // "Rekeying"): 3/2, a submission A; `conclave-ceremony rekey` and `roster
 // push`; then B only to the new key (a file to the old one is refused with
 // the retired-key message), A opens with the old shares under the old key's
-// last roster, B with the new shares, an old share for B is refused before
-// anything is done, and `audit verify --full` passes over both keys.
+// last roster — picked from the daemon's chain by request, approve, release
+// and decrypt given the current roster, or named with --roster OLD — B with
+// the new shares; an old share for B, a foreign share and (after a refresh
+// and a second rekey) a reshared-away share are refused before any vote,
+// and `audit verify --full` passes over all keys.
 TEST_F(ReshareDaemonE2eTest, RekeyKeepsOldSubmissionsUnderTheOldKey) {
   const Result sim = RunProgram(
       dir_, CONCLAVE_CEREMONY_PATH,
@@ -452,49 +471,102 @@ TEST_F(ReshareDaemonE2eTest, RekeyKeepsOldSubmissionsUnderTheOldKey) {
   ASSERT_EQ(qa.exit_code, 0) << qa.err;
   EXPECT_TRUE(Contains(qa.err, "roster epoch 1")) << qa.err;
   const std::string rid_a = LastLine(qa.out);
-  // approve with the current roster and the old share: refused at once,
-  // saying what to do (the state directory is never created).
-  const std::string fresh = (dir_ / "fresh-state").string();
-  const Result wrong =
-      As(2, 2, {"approve"}, {"--request-id", rid_a, "--yes"}, 1, fresh);
-  EXPECT_NE(wrong.exit_code, 0);
-  EXPECT_TRUE(Contains(wrong.err, "--roster")) << wrong.err;
-  EXPECT_TRUE(Contains(wrong.err, "before the rekey")) << wrong.err;
-  EXPECT_FALSE(fs::exists(fresh));
-  // As documented: --roster OLD (the ceremony keeps it in DIR2/chain/) and
-  // the old shares.
-  EXPECT_EQ(ReadAll(Sim(2) / "chain" / "epoch-1.roster"), ReadAll(Roster(1)));
-  for (int org : {1, 2}) {
-    const Result a =
-        As(1, org, {"approve"}, {"--request-id", rid_a, "--yes"}, 1);
-    ASSERT_EQ(a.exit_code, 0) << a.err;
-  }
-  for (int org : {1, 2}) {
-    const Result r = As(1, org, {"release"}, {"--request-id", rid_a}, 1);
-    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  }
-  const Result out_a =
-      As(1, 1, {"decrypt"},
-         {"--request-id", rid_a, "-o", (dir_ / "a.out").string()});
-  ASSERT_EQ(out_a.exit_code, 0) << out_a.err;
-  EXPECT_EQ(ReadAll(dir_ / "a.out"), text_a);
-
-  // B: the new roster and the new shares.
+  // B's request, open meanwhile: a request of the other key.
   const Result qb =
       As(2, 1, {"request"}, {"--submission-id", id_b, "--reason", "new B"});
   ASSERT_EQ(qb.exit_code, 0) << qb.err;
   const std::string rid_b = LastLine(qb.out);
-  // An old share for B: refused before anything is done.
-  const std::string fresh_b = (dir_ / "fresh-state-b").string();
+
+  // approve and release with the CURRENT roster and the old shares (no
+  // --roster OLD anywhere): the old key's last roster is taken from the
+  // daemon's verified chain, and a note says so. Organisation 1 votes
+  // first (no quorum yet: its vote stands); organisation 2 completes the
+  // quorum and releases at once.
+  for (int org : {1, 2}) {
+    const Result a =
+        As(2, org, {"approve"}, {"--request-id", rid_a, "--yes", "--json"}, 1);
+    ASSERT_EQ(a.exit_code, 0) << a.err;
+    EXPECT_TRUE(Contains(a.err, "using the roster of epoch 1")) << a.err;
+    EXPECT_TRUE(Contains(a.err, "rekeyed at epoch 2")) << a.err;
+    EXPECT_TRUE(Contains(a.out, "\"roster_epoch\": 1")) << a.out;
+  }
+  // Organisation 1 releases over every open request: B's (of the other
+  // key) is not this share's, skipped rather than failed.
+  const Result rel1 = As(2, 1, {"release"}, {}, 1);
+  EXPECT_EQ(rel1.exit_code, 0) << rel1.out << rel1.err;
+  EXPECT_TRUE(Contains(rel1.err, "using the roster of epoch 1")) << rel1.err;
+  EXPECT_TRUE(Contains(rel1.out, rid_a + "  released")) << rel1.out;
+  EXPECT_FALSE(Contains(rel1.out, rid_b)) << rel1.out;
+  const Result out_a =
+      As(2, 1, {"decrypt"},
+         {"--request-id", rid_a, "-o", (dir_ / "a.out").string()});
+  ASSERT_EQ(out_a.exit_code, 0) << out_a.err;
+  EXPECT_TRUE(Contains(out_a.err, "using the roster of epoch 1")) << out_a.err;
+  EXPECT_EQ(ReadAll(dir_ / "a.out"), text_a);
+
+  // --roster OLD given by hand still works (the ceremony keeps it in
+  // DIR2/chain/): a second request for A, all under epoch 1.
+  EXPECT_EQ(ReadAll(Sim(2) / "chain" / "epoch-1.roster"), ReadAll(Roster(1)));
+  const Result qa2 =
+      As(1, 2, {"request"}, {"--submission-id", id_a, "--reason", "A again"});
+  ASSERT_EQ(qa2.exit_code, 0) << qa2.err;
+  const std::string rid_a2 = LastLine(qa2.out);
+  for (int org : {2, 3}) {
+    const Result a =
+        As(1, org, {"approve"}, {"--request-id", rid_a2, "--yes"}, 1);
+    ASSERT_EQ(a.exit_code, 0) << a.err;
+    EXPECT_FALSE(Contains(a.err, "using the roster")) << a.err;
+  }
+  for (int org : {2, 3}) {
+    const Result r = As(1, org, {"release"}, {"--request-id", rid_a2}, 1);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  }
+  const Result out_a2 =
+      As(1, 2, {"decrypt"},
+         {"--request-id", rid_a2, "-o", (dir_ / "a2.out").string()});
+  ASSERT_EQ(out_a2.exit_code, 0) << out_a2.err;
+  EXPECT_EQ(ReadAll(dir_ / "a2.out"), text_a);
+
+  // Offline (release --bundle, no daemon to read the chain from): the old
+  // share with the current roster is refused as before, naming --roster.
+  const Result offline = Conclave(
+      {"release", "--bundle", (dir_ / "no.bundle").string(), "-o",
+       (dir_ / "no.approval").string(), "--roster", Roster(2), "--identity",
+       (Sim(2) / "org1" / "editor1" / "identity.age").string(),
+       "--passphrase-file", Pass(), "--share",
+       (Sim(1) / "org1" / "editor1" / "share.age").string()});
+  EXPECT_NE(offline.exit_code, 0);
+  EXPECT_TRUE(Contains(offline.err, "before the rekey")) << offline.err;
+  EXPECT_TRUE(Contains(offline.err, "--roster")) << offline.err;
+
+  // B: the new roster and the new shares.
+  // An old share for B: its roster (epoch 1) is picked, and B's request is
+  // not under it: refused before any vote or release.
   const Result old_b =
-      As(2, 3, {"approve"}, {"--request-id", rid_b, "--yes"}, 1, fresh_b);
+      As(2, 3, {"approve"}, {"--request-id", rid_b, "--yes"}, 1);
   EXPECT_NE(old_b.exit_code, 0);
-  EXPECT_TRUE(Contains(old_b.err, "from roster epoch 1")) << old_b.err;
-  EXPECT_FALSE(fs::exists(fresh_b));
-  const Result old_rel =
-      As(2, 3, {"release"}, {"--request-id", rid_b}, 1, fresh_b);
+  EXPECT_TRUE(Contains(old_b.err, "using the roster of epoch 1")) << old_b.err;
+  EXPECT_TRUE(Contains(old_b.err, "names epoch 2")) << old_b.err;
+  const Result old_rel = As(2, 3, {"release"}, {"--request-id", rid_b}, 1);
   EXPECT_NE(old_rel.exit_code, 0);
-  EXPECT_TRUE(Contains(old_rel.err, "from roster epoch 1")) << old_rel.err;
+  EXPECT_TRUE(Contains(old_rel.out, "names epoch 2")) << old_rel.out;
+  // A share of another consortium (its epoch-1 key is not this chain's):
+  // refused before anything is signed or kept.
+  const Result other_sim = RunProgram(
+      dir_, CONCLAVE_CEREMONY_PATH,
+      {"simulate", "--orgs", "3", "--threshold", "2", "--work-factor", "10",
+       "--out", (dir_ / "other").string(), "--passphrase-file", Pass()});
+  ASSERT_EQ(other_sim.exit_code, 0) << other_sim.err;
+  const std::string fresh_b = (dir_ / "fresh-state-b").string();
+  const Result foreign = Conclave(
+      {"--server", address_, "approve", "--roster", Roster(2), "--identity",
+       (Sim(2) / "org3" / "editor1" / "identity.age").string(),
+       "--passphrase-file", Pass(), "--state", fresh_b, "--share",
+       (dir_ / "other" / "org3" / "editor1" / "share.age").string(),
+       "--request-id", rid_b, "--yes"});
+  EXPECT_NE(foreign.exit_code, 0);
+  EXPECT_TRUE(Contains(foreign.err, "not a share of this consortium"))
+      << foreign.err;
   EXPECT_FALSE(fs::exists(fresh_b));
   // A new share with the old roster: refused at once, naming the roster.
   const Result stale_roster =
@@ -507,10 +579,14 @@ TEST_F(ReshareDaemonE2eTest, RekeyKeepsOldSubmissionsUnderTheOldKey) {
   const Result old_b1 =
       As(1, 3, {"approve"}, {"--request-id", rid_b, "--yes"}, 1);
   EXPECT_NE(old_b1.exit_code, 0);
+  // None of these voted: the daemon counts nothing for B yet.
+  const std::string progress_b = Progress(2, rid_b);
+  EXPECT_TRUE(progress_b.starts_with("0 of 2 organisations")) << progress_b;
   for (int org : {2, 3}) {
     const Result a =
         As(2, org, {"approve"}, {"--request-id", rid_b, "--yes"}, 2);
     ASSERT_EQ(a.exit_code, 0) << a.err;
+    EXPECT_FALSE(Contains(a.err, "using the roster")) << a.err;
   }
   for (int org : {2, 3}) {
     const Result r = As(2, org, {"release"}, {"--request-id", rid_b}, 2);
@@ -522,9 +598,69 @@ TEST_F(ReshareDaemonE2eTest, RekeyKeepsOldSubmissionsUnderTheOldKey) {
   ASSERT_EQ(out_b.exit_code, 0) << out_b.err;
   EXPECT_EQ(ReadAll(dir_ / "b.out"), text_b);
 
-  // The whole log, both keys, every statement against the roster it names;
-  // with either roster pinned.
-  for (int epoch : {1, 2}) {
+  // Key B is refreshed (epoch 3, same key) and then replaced by a rekey
+  // (epoch 4). B's last roster is now epoch 3: an epoch-2 share of B is
+  // refused with the current roster (it must be destroyed) before anything
+  // is signed; epoch-3 shares with the current roster open B.
+  const Result refresh = RunProgram(
+      dir_, CONCLAVE_CEREMONY_PATH,
+      {"simulate-refresh", "--from", Sim(2).string(), "--out", Sim(3).string(),
+       "--work-factor", "10", "--passphrase-file", Pass()});
+  ASSERT_EQ(refresh.exit_code, 0) << refresh.err;
+  const Result push3 = As(2, 1, {"roster", "push", Roster(3)});
+  ASSERT_EQ(push3.exit_code, 0) << push3.out << push3.err;
+  const Result rekey4 =
+      RunProgram(dir_, CONCLAVE_CEREMONY_PATH,
+                 {"rekey", "--from", Sim(3).string(), "--out", Sim(4).string(),
+                  "--work-factor", "10", "--passphrase-file", Pass()});
+  ASSERT_EQ(rekey4.exit_code, 0) << rekey4.err;
+  const Result push4 = As(3, 1, {"roster", "push", Roster(4)});
+  ASSERT_EQ(push4.exit_code, 0) << push4.out << push4.err;
+
+  const Result qb2 =
+      As(4, 1, {"request"}, {"--submission-id", id_b, "--reason", "B again"});
+  ASSERT_EQ(qb2.exit_code, 0) << qb2.err;
+  EXPECT_TRUE(Contains(qb2.err, "roster epoch 3")) << qb2.err;
+  const std::string rid_b2 = LastLine(qb2.out);
+  const std::string fresh_4 = (dir_ / "fresh-state-4").string();
+  for (const char* cmd : {"approve", "release"}) {
+    SCOPED_TRACE(cmd);
+    std::vector<std::string> extra = {"--request-id", rid_b2};
+    if (std::string(cmd) == "approve") extra.push_back("--yes");
+    const Result reshared = As(4, 2, {cmd}, extra, 2, fresh_4);
+    EXPECT_NE(reshared.exit_code, 0);
+    EXPECT_TRUE(Contains(reshared.err, "from roster epoch 2")) << reshared.err;
+    EXPECT_TRUE(Contains(reshared.err, "replaced at epoch 3")) << reshared.err;
+    EXPECT_TRUE(Contains(reshared.err, "must be destroyed")) << reshared.err;
+    EXPECT_FALSE(fs::exists(fresh_4));
+  }
+  const std::string before = Progress(4, rid_b2);
+  EXPECT_TRUE(before.starts_with("0 of 2 organisations")) << before;
+  EXPECT_FALSE(Contains(before, "editors approved")) << before;
+  // Organisation 2 votes without a share (the request names epoch 3: that
+  // roster is used), organisation 3 with its epoch-3 share completes the
+  // quorum and releases at once, then organisation 2 releases with its
+  // epoch-3 share — all with the current roster.
+  const Result vote2 = As(4, 2, {"approve"}, {"--request-id", rid_b2, "--yes"});
+  ASSERT_EQ(vote2.exit_code, 0) << vote2.err;
+  EXPECT_TRUE(Contains(vote2.err, "using the roster of epoch 3")) << vote2.err;
+  const Result a3 = As(4, 3, {"approve"}, {"--request-id", rid_b2, "--yes"}, 3);
+  ASSERT_EQ(a3.exit_code, 0) << a3.err;
+  EXPECT_TRUE(Contains(a3.err, "using the roster of epoch 3")) << a3.err;
+  EXPECT_TRUE(Contains(a3.err, "rekeyed at epoch 4")) << a3.err;
+  EXPECT_TRUE(Contains(a3.err, "partial decryption released")) << a3.err;
+  const Result r2 = As(4, 2, {"release"}, {"--request-id", rid_b2}, 3);
+  EXPECT_EQ(r2.exit_code, 0) << r2.out << r2.err;
+  EXPECT_TRUE(Contains(r2.out, "released")) << r2.out;
+  const Result out_b2 =
+      As(4, 1, {"decrypt"},
+         {"--request-id", rid_b2, "-o", (dir_ / "b2.out").string()});
+  ASSERT_EQ(out_b2.exit_code, 0) << out_b2.err;
+  EXPECT_EQ(ReadAll(dir_ / "b2.out"), text_b);
+
+  // The whole log, three keys, every statement against the roster it names;
+  // with the first or the last roster pinned.
+  for (int epoch : {1, 4}) {
     const Result audit =
         As(epoch, 1, {"audit", "verify", "--full"}, {}, 0,
            (dir_ / ("audit-state" + std::to_string(epoch))).string());
