@@ -9,7 +9,7 @@
 // epochs settles only under epoch 2's witnesses. A second test rekeys 3/2
 // (two keys in one log, old submissions under the old key's last roster,
 // which the clients pick from the daemon's chain), refreshes and rekeys
-// again.
+// again; a third rekeys after a departure (the DKG re-dealt to the ids).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -394,6 +394,84 @@ TEST_F(ReshareDaemonE2eTest, FiveOfThreeToSixOfFourThroughTheDaemon) {
       }
     }
   }
+}
+
+// The rekey that matters most: after a departure (brief §9; docs/protocol.md
+// "Rekey: a new DKG at positions, re-dealt to the ids"). 3/2, organisation 2
+// leaves and 4 joins (ids 1, 3, 4), then `rekey`: the DKG runs at positions
+// 1..3 and is re-dealt to the ids. The daemon takes the REKEY roster, and a
+// submission to the new key excluding organisation 1 opens with 3 and 4 at
+// their permanent ids, one of them not being enough.
+TEST_F(ReshareDaemonE2eTest, RekeyAfterADepartureOpensAtThePermanentIds) {
+  const Result sim = RunProgram(
+      dir_, CONCLAVE_CEREMONY_PATH,
+      {"simulate", "--orgs", "3", "--threshold", "2", "--work-factor", "10",
+       "--out", Sim(1).string(), "--passphrase-file", Pass()});
+  ASSERT_EQ(sim.exit_code, 0) << sim.err;
+  const Result reshare =
+      RunProgram(dir_, CONCLAVE_CEREMONY_PATH,
+                 {"simulate-reshare", "--from", Sim(1).string(), "--orgs", "3",
+                  "--leave", "2", "--threshold", "2", "--work-factor", "10",
+                  "--out", Sim(2).string(), "--passphrase-file", Pass()});
+  ASSERT_EQ(reshare.exit_code, 0) << reshare.err;
+  const Result rekey =
+      RunProgram(dir_, CONCLAVE_CEREMONY_PATH,
+                 {"rekey", "--from", Sim(2).string(), "--out", Sim(3).string(),
+                  "--work-factor", "10", "--passphrase-file", Pass()});
+  ASSERT_EQ(rekey.exit_code, 0) << rekey.err;
+  const Result chain = RunProgram(dir_, CONCLAVE_CEREMONY_PATH,
+                                  {"verify-chain", "--dir", Sim(3).string()});
+  ASSERT_EQ(chain.exit_code, 0) << chain.err;
+  EXPECT_TRUE(Contains(chain.out, "re-dealt to the ids")) << chain.out;
+
+  std::vector<std::string> witnesses;
+  for (int org : {1, 2, 3}) witnesses.push_back(StartWitness(1, org));
+  witnesses.push_back(StartWitness(2, 4));
+  StartDaemon(witnesses);
+  const Result push2 = As(1, 1, {"roster", "push", Roster(2)});
+  ASSERT_EQ(push2.exit_code, 0) << push2.out << push2.err;
+  const Result push3 = As(2, 1, {"roster", "push", Roster(3)});
+  ASSERT_EQ(push3.exit_code, 0) << push3.out << push3.err;
+  EXPECT_TRUE(Contains(push3.out, "roster epoch 3 in force")) << push3.out;
+
+  std::string plain;
+  while (plain.size() < 70 * 1024) plain += "after the rekey, not for org 1\n";
+  WriteAll(dir_ / "c.txt", plain);
+  const Result enc =
+      Conclave({"encrypt", "--roster", Roster(3), "--exclude", "1", "-o",
+                (dir_ / "c.age").string(), (dir_ / "c.txt").string()});
+  ASSERT_EQ(enc.exit_code, 0) << enc.err;
+  const Result sub =
+      Conclave({"--server", address_, "submit", (dir_ / "c.age").string()});
+  ASSERT_EQ(sub.exit_code, 0) << sub.err;
+  const Result q = As(3, 3, {"request"},
+                      {"--submission-id", LastLine(sub.out), "--reason", "C"});
+  ASSERT_EQ(q.exit_code, 0) << q.err;
+  const std::string rid = LastLine(q.out);
+  // The excluded organisation cannot take part.
+  const Result excluded =
+      As(3, 1, {"approve"}, {"--request-id", rid, "--yes"}, 3);
+  EXPECT_NE(excluded.exit_code, 0) << excluded.out;
+  EXPECT_TRUE(Contains(excluded.err, "is excluded from submission"))
+      << excluded.err;
+  const Result a3 = As(3, 3, {"approve"}, {"--request-id", rid, "--yes"}, 3);
+  ASSERT_EQ(a3.exit_code, 0) << a3.err;
+  const Result early =
+      As(3, 3, {"decrypt"}, {"--request-id", rid, "-o", (dir_ / "e").string()});
+  EXPECT_EQ(early.exit_code, kPending) << early.err;
+  EXPECT_FALSE(fs::exists(dir_ / "e"));
+  const Result a4 = As(3, 4, {"approve"}, {"--request-id", rid, "--yes"}, 3);
+  ASSERT_EQ(a4.exit_code, 0) << a4.err;
+  for (int org : {3, 4}) {
+    const Result r = As(3, org, {"release"}, {"--request-id", rid}, 3);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  }
+  const Result out = As(3, 3, {"decrypt"},
+                        {"--request-id", rid, "-o", (dir_ / "c.out").string()});
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  EXPECT_EQ(ReadAll(dir_ / "c.out"), plain);
+  const Result audit = As(3, 3, {"audit", "verify"}, {"--full"});
+  EXPECT_EQ(audit.exit_code, 0) << audit.out << audit.err;
 }
 
 // Rekey (docs/protocol.md "Rekey: two keys in one log", docs/operations.md
