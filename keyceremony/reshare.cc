@@ -240,6 +240,16 @@ Status CheckDealerQuorum(const v1::RosterBody& previous,
 
 // ---- Plan ----
 
+v1::RosterOrganisation PlanEntry(const v1::RosterOrganisation& org) {
+  v1::RosterOrganisation out = org;
+  out.clear_editor_commitments();
+  out.clear_verification_share();
+  for (v1::RosterEditor& e : *out.mutable_editors()) {
+    e.clear_verification_share();
+  }
+  return out;
+}
+
 StatusOr<v1::ResharePlan> MakeResharePlan(const VerifiedRoster& previous,
                                           const ResharePlanInput& input) {
   v1::ResharePlanBody body;
@@ -1332,13 +1342,8 @@ StatusOr<v1::ResharePlan> MakeRedealPlan(
   input.threshold = dkg.body.threshold();
   input.dealers.assign(dealers.begin(), dealers.end());
   for (int i = 0; i < dkg.body.organisations_size(); ++i) {
-    v1::RosterOrganisation o = dkg.body.organisations(i);
+    v1::RosterOrganisation o = PlanEntry(dkg.body.organisations(i));
     o.set_id(previous.body.organisations(i).id());
-    o.clear_editor_commitments();
-    o.clear_verification_share();
-    for (v1::RosterEditor& e : *o.mutable_editors()) {
-      e.clear_verification_share();
-    }
     input.organisations.push_back(std::move(o));
   }
   return MakeResharePlan(dkg, input);

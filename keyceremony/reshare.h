@@ -127,6 +127,11 @@ Status CheckRekeyRecord(const v1::RekeyRecord& record,
 
 // ---- Plan ----
 
+// `org` as an entry of a plan's committee (ResharePlanBody.organisations):
+// everything but the commitments and verification shares, which the
+// dealing makes.
+v1::RosterOrganisation PlanEntry(const v1::RosterOrganisation& org);
+
 struct ResharePlanInput {
   v1::MembershipChangeKind kind = v1::MEMBERSHIP_CHANGE_RESHARE;
   uint32_t threshold = 0;  // t'

@@ -122,6 +122,33 @@ StatusOr<DkgRoster> LoadDkg(const std::string& path) {
   return out;
 }
 
+// The roster before a rekey (--previous DIR, checked along its chain) and
+// the rekey's DKG roster (--dkg), which must continue it.
+struct RekeyRosters {
+  RosterDir previous;
+  DkgRoster dkg;
+};
+
+StatusOr<RekeyRosters> LoadRekeyRosters(const cxxopts::ParseResult& r) {
+  RekeyRosters out;
+  const std::string previous = r["previous"].as<std::string>();
+  CONCLAVE_ASSIGN_OR_RETURN(out.previous, ReadRosterDir(previous));
+  std::printf(
+      "roster in force before the rekey: epoch %llu, fingerprint "
+      "(SHA-256) %s\n",
+      static_cast<unsigned long long>(out.previous.roster.body.epoch()),
+      Hex(out.previous.roster.fingerprint).c_str());
+  CONCLAVE_ASSIGN_OR_RETURN(out.dkg, LoadDkg(r["dkg"].as<std::string>()));
+  const Sha256Digest& fp = out.previous.roster.fingerprint;
+  if (out.dkg.verified.body.previous_roster_fingerprint() !=
+      std::string(fp.begin(), fp.end())) {
+    return FailedPreconditionError(
+        "the DKG roster is a rekey of another roster, not of the one in " +
+        previous);
+  }
+  return out;
+}
+
 // The roster the plan continues: --roster (the roster in force) for a
 // reshare or refresh, --dkg (the DKG roster) for a rekey's re-deal.
 // Exactly one; sets *redeal.
@@ -498,23 +525,10 @@ int RedealPlan(const std::string& cmd, const cxxopts::ParseResult& r) {
   if (!r.count("dkg") || !r.count("previous")) {
     return Usage(cmd, "a re-deal needs --dkg DKG.roster and --previous DIR");
   }
-  StatusOr<RosterDir> prev = ReadRosterDir(r["previous"].as<std::string>());
-  if (!prev.ok()) return Fail(cmd, prev.status());
-  std::printf(
-      "roster in force before the rekey: epoch %llu, fingerprint "
-      "(SHA-256) %s\n",
-      static_cast<unsigned long long>(prev->roster.body.epoch()),
-      Hex(prev->roster.fingerprint).c_str());
-  StatusOr<DkgRoster> dkg = LoadDkg(r["dkg"].as<std::string>());
-  if (!dkg.ok()) return Fail(cmd, dkg.status());
-  if (dkg->verified.body.previous_roster_fingerprint() !=
-      std::string(prev->roster.fingerprint.begin(),
-                  prev->roster.fingerprint.end())) {
-    return Fail(cmd, FailedPreconditionError(
-                         "the DKG roster is a rekey of another roster, not "
-                         "of the one in " +
-                         r["previous"].as<std::string>()));
-  }
+  StatusOr<RekeyRosters> rosters = LoadRekeyRosters(r);
+  if (!rosters.ok()) return Fail(cmd, rosters.status());
+  const RosterDir* prev = &rosters->previous;
+  const DkgRoster* dkg = &rosters->dkg;
   std::vector<v1::ReshareDealer> dealers;
   if (r.count("dealers")) {
     std::string bad;
@@ -1477,24 +1491,10 @@ editor signs the roster under their organisation id, in one run.
 // `reshare finalize --dkg --previous`: the rekey roster after its re-deal,
 // checked against the roster before the rekey, and the whole rekey record.
 int FinalizeRedeal(const std::string& cmd, const cxxopts::ParseResult& r) {
-  const fs::path previous = r["previous"].as<std::string>();
-  StatusOr<RosterDir> prev = ReadRosterDir(previous);
-  if (!prev.ok()) return Fail(cmd, prev.status());
-  std::printf(
-      "roster in force before the rekey: epoch %llu, fingerprint "
-      "(SHA-256) %s\n",
-      static_cast<unsigned long long>(prev->roster.body.epoch()),
-      Hex(prev->roster.fingerprint).c_str());
-  StatusOr<DkgRoster> dkg = LoadDkg(r["dkg"].as<std::string>());
-  if (!dkg.ok()) return Fail(cmd, dkg.status());
-  if (dkg->verified.body.previous_roster_fingerprint() !=
-      std::string(prev->roster.fingerprint.begin(),
-                  prev->roster.fingerprint.end())) {
-    return Fail(cmd, FailedPreconditionError(
-                         "the DKG roster is a rekey of another roster, not "
-                         "of the one in " +
-                         previous.string()));
-  }
+  StatusOr<RekeyRosters> rosters = LoadRekeyRosters(r);
+  if (!rosters.ok()) return Fail(cmd, rosters.status());
+  const RosterDir* prev = &rosters->previous;
+  const DkgRoster* dkg = &rosters->dkg;
   const fs::path dir = r["dir"].as<std::string>();
   StatusOr<Draft> d = ReadDraft(dir, true);
   if (!d.ok()) return Fail(cmd, d.status());

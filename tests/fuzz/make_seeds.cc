@@ -98,19 +98,7 @@ void WriteReshare(const testing::Consortium& c, const fs::path& root) {
   in.threshold = 3;
   for (const v1::RosterOrganisation& o : previous.body.organisations()) {
     if (o.id() == 2 || o.id() == 5) continue;
-    v1::RosterOrganisation n;
-    n.set_id(o.id());
-    n.set_name(o.name());
-    n.set_cocktail_position(o.cocktail_position());
-    n.set_witness_vkey(o.witness_vkey());
-    n.set_editor_threshold(o.editor_threshold());
-    n.set_editor_count(o.editor_count());
     for (const v1::RosterEditor& e : o.editors()) {
-      v1::RosterEditor* ne = n.add_editors();
-      ne->set_index(e.index());
-      ne->set_name(e.name());
-      ne->set_ed25519_public_key(e.ed25519_public_key());
-      ne->set_p256_public_key(e.p256_public_key());
       const testing::ConsortiumEditor* ce = c.FindEditor({o.id(), e.index()});
       committee.push_back({o.id(), e.index(),
                            std::make_shared<Ed25519PrivateKey>(
@@ -118,7 +106,7 @@ void WriteReshare(const testing::Consortium& c, const fs::path& root) {
                                         AsBytes(ce->identity().ed25519_seed())),
                                     "identity key"))});
     }
-    in.organisations.push_back(n);
+    in.organisations.push_back(keyceremony::PlanEntry(o));
   }
   {
     const uint32_t id = keyceremony::NextOrganisationId(previous.body);
@@ -240,6 +228,30 @@ void WriteReshare(const testing::Consortium& c, const fs::path& root) {
   WriteVariants(rc, "transcript", {5}, record.transcript());
 }
 
+// Organisation `org`'s plan entry with its editors' cards (signed with
+// their identity keys, as `identity new` makes them).
+keyceremony::PlanOrganisationInput PlanOrganisationOf(
+    const testing::Consortium& c, const v1::RosterOrganisation& org) {
+  keyceremony::PlanOrganisationInput o;
+  o.name = org.name();
+  o.witness_vkey = org.witness_vkey();
+  o.editor_threshold = org.editor_threshold();
+  for (const v1::RosterEditor& re : org.editors()) {
+    const testing::ConsortiumEditor* e = c.FindEditor({org.id(), re.index()});
+    v1::PublicCardBody body;
+    body.set_org_id(org.id());
+    body.set_name(re.name());
+    body.set_ed25519_public_key(re.ed25519_public_key());
+    body.set_p256_public_key(re.p256_public_key());
+    auto key =
+        Must(Ed25519PrivateKey::FromSeed(AsBytes(e->identity().ed25519_seed())),
+             "identity key");
+    o.cards.push_back(
+        Must(keyceremony::MakePublicCard(body, key), "public card"));
+  }
+  return o;
+}
+
 // A fixed file-round DKG (keyceremony/rounds.h) of the consortium's first
 // three organisations (editors 3:2, 3:2, 1:1; t = 2) with fresh participant
 // keys. Writes data/rounds/ (the complete plan and every organisation's
@@ -253,25 +265,10 @@ void WriteRounds(const testing::Consortium& c, const fs::path& root) {
   std::vector<const v1::EditorIdentity*> identities;
   for (const v1::RosterOrganisation& org : roster.body.organisations()) {
     if (org.id() > kOrgs) break;
-    keyceremony::PlanOrganisationInput o;
-    o.name = org.name();
-    o.witness_vkey = org.witness_vkey();
-    o.editor_threshold = org.editor_threshold();
     for (const v1::RosterEditor& re : org.editors()) {
-      const testing::ConsortiumEditor* e = c.FindEditor({org.id(), re.index()});
-      v1::PublicCardBody body;
-      body.set_org_id(org.id());
-      body.set_name(re.name());
-      body.set_ed25519_public_key(re.ed25519_public_key());
-      body.set_p256_public_key(re.p256_public_key());
-      auto key = Must(
-          Ed25519PrivateKey::FromSeed(AsBytes(e->identity().ed25519_seed())),
-          "identity key");
-      o.cards.push_back(
-          Must(keyceremony::MakePublicCard(body, key), "public card"));
-      identities.push_back(&e->identity());
+      identities.push_back(&c.FindEditor({org.id(), re.index()})->identity());
     }
-    in.organisations.push_back(std::move(o));
+    in.organisations.push_back(PlanOrganisationOf(c, org));
   }
   v1::CeremonyPlan plan_msg = Must(keyceremony::MakePlan(in), "rounds plan");
   std::vector<Scalar> d;
@@ -470,25 +467,7 @@ int main(int argc, char** argv) {
     in.threshold = roster.body.threshold();
     in.log_vkey = roster.body.log_vkey();
     for (const v1::RosterOrganisation& org : roster.body.organisations()) {
-      keyceremony::PlanOrganisationInput o;
-      o.name = org.name();
-      o.witness_vkey = org.witness_vkey();
-      o.editor_threshold = org.editor_threshold();
-      for (const v1::RosterEditor& re : org.editors()) {
-        const testing::ConsortiumEditor* e =
-            c->FindEditor({org.id(), re.index()});
-        v1::PublicCardBody body;
-        body.set_org_id(org.id());
-        body.set_name(re.name());
-        body.set_ed25519_public_key(re.ed25519_public_key());
-        body.set_p256_public_key(re.p256_public_key());
-        auto key = Must(
-            Ed25519PrivateKey::FromSeed(AsBytes(e->identity().ed25519_seed())),
-            "identity key");
-        o.cards.push_back(
-            Must(keyceremony::MakePublicCard(body, key), "public card"));
-      }
-      in.organisations.push_back(std::move(o));
+      in.organisations.push_back(PlanOrganisationOf(*c, org));
     }
     v1::CeremonyPlan plan = Must(keyceremony::MakePlan(in), "plan");
     WriteSeed(fd, "plan", {0}, plan.SerializeAsString());

@@ -65,13 +65,7 @@ StatusOr<v1::Roster> Successor(
   in.threshold = threshold;
   for (const v1::RosterOrganisation& o : prev.body.organisations()) {
     if (keep.count(o.id()) == 0) continue;
-    v1::RosterOrganisation n = o;
-    n.clear_editor_commitments();
-    n.clear_verification_share();
-    for (v1::RosterEditor& e : *n.mutable_editors()) {
-      e.clear_verification_share();
-    }
-    in.organisations.push_back(std::move(n));
+    in.organisations.push_back(keyceremony::PlanEntry(o));
   }
   CONCLAVE_ASSIGN_OR_RETURN(v1::ResharePlan plan,
                             keyceremony::MakeResharePlan(prev, in));

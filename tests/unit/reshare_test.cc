@@ -122,22 +122,10 @@ ResharePlanInput SixFourInput(const Consortium& c, std::map<Key, Keys>& keys) {
   in.threshold = 4;
   for (const v1::RosterOrganisation& o : c.roster.body.organisations()) {
     if (o.id() == 2) continue;
-    v1::RosterOrganisation n;
-    n.set_id(o.id());
-    n.set_name(o.name());
-    n.set_cocktail_position(o.cocktail_position());
-    n.set_witness_vkey(o.witness_vkey());
-    n.set_editor_threshold(o.editor_threshold());
-    n.set_editor_count(o.editor_count());
     for (const v1::RosterEditor& e : o.editors()) {
-      v1::RosterEditor* ne = n.add_editors();
-      ne->set_index(e.index());
-      ne->set_name(e.name());
-      ne->set_ed25519_public_key(e.ed25519_public_key());
-      ne->set_p256_public_key(e.p256_public_key());
       keys[{o.id(), e.index()}] = c.keys.at({o.id(), e.index()});
     }
-    in.organisations.push_back(n);
+    in.organisations.push_back(PlanEntry(o));
   }
   for (uint32_t id : {6u, 7u}) {
     v1::RosterOrganisation n;
