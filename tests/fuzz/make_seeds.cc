@@ -3,11 +3,12 @@
 // material they are checked against (tests/fuzz/data): the consortium (the
 // roster and editor (1,1)'s sealed identity, passphrase
 // fuzz::kFuzzPassphrase), a membership change of it (data/reshare: plan,
-// every dealer's dealing, successor roster, record) and a file-round DKG
-// (data/rounds: complete plan, every organisation's round-1, round-2 and
-// finish file). Run once by hand; its output is checked in (regenerating
-// replaces the consortium, so every signed seed and data file changes with
-// it):
+// every dealer's dealing, successor roster, record), a rekey of that
+// successor (data/reshare: rekey roster, rekey record, re-deal plan) and a
+// file-round DKG (data/rounds: complete plan, every organisation's round-1,
+// round-2 and finish file). Run once by hand; its output is checked in
+// (regenerating replaces the consortium, so every signed seed and data file
+// changes with it):
 //   build/bin/fuzz_make_seeds tests/fuzz
 // Not a test: the corpora it wrote replay as fuzz_replay.* tests.
 #include <cstdio>
@@ -81,17 +82,24 @@ std::string PointString(const Point& p) {
   return std::string(c.begin(), c.end());
 }
 
+// An editor of the successor committee with both private keys (the rekey
+// needs them all).
+struct NewEditor {
+  uint32_t org, index;
+  std::shared_ptr<Ed25519PrivateKey> signing;
+  std::shared_ptr<Scalar> receiving;  // P-256
+};
+
+void WriteRekey(const keyceremony::VerifiedRoster& successor,
+                const std::vector<NewEditor>& committee, const fs::path& root);
+
 // A fixed membership change of the consortium, 5/3 -> 4/3: organisations 2
 // and 5 leave, 1, 3 and 4 continue with their editors and keys, 6 joins
 // with two editors (2 needed). The dealers are the default quorum avoiding
 // organisation 2: (1,1), (1,2), (3,1), (4,1). Writes data/reshare/ and the
-// reshare corpus.
+// reshare corpus, then rekeys the successor (WriteRekey).
 void WriteReshare(const testing::Consortium& c, const fs::path& root) {
   const keyceremony::VerifiedRoster& previous = c.roster();
-  struct NewEditor {
-    uint32_t org, index;
-    std::shared_ptr<Ed25519PrivateKey> signing;
-  };
   std::vector<NewEditor> committee;
   keyceremony::ResharePlanInput in;
   in.kind = v1::MEMBERSHIP_CHANGE_RESHARE;
@@ -100,11 +108,15 @@ void WriteReshare(const testing::Consortium& c, const fs::path& root) {
     if (o.id() == 2 || o.id() == 5) continue;
     for (const v1::RosterEditor& e : o.editors()) {
       const testing::ConsortiumEditor* ce = c.FindEditor({o.id(), e.index()});
-      committee.push_back({o.id(), e.index(),
-                           std::make_shared<Ed25519PrivateKey>(
-                               Must(Ed25519PrivateKey::FromSeed(
-                                        AsBytes(ce->identity().ed25519_seed())),
-                                    "identity key"))});
+      committee.push_back(
+          {o.id(), e.index(),
+           std::make_shared<Ed25519PrivateKey>(
+               Must(Ed25519PrivateKey::FromSeed(
+                        AsBytes(ce->identity().ed25519_seed())),
+                    "identity key")),
+           std::make_shared<Scalar>(Must(
+               Scalar::FromBytes(AsBytes(ce->identity().p256_private_key())),
+               "p256 key"))});
     }
     in.organisations.push_back(keyceremony::PlanEntry(o));
   }
@@ -126,9 +138,10 @@ void WriteReshare(const testing::Consortium& c, const fs::path& root) {
       e->set_name("New editor " + std::to_string(id) + "." + std::to_string(j));
       e->set_ed25519_public_key(std::string(signing->public_key().begin(),
                                             signing->public_key().end()));
-      // Nobody receives as this editor in the fuzzer: the key is not kept.
-      e->set_p256_public_key(PointString(Point::BaseMul(Scalar::Random())));
-      committee.push_back({id, j, signing});
+      // Kept for the rekey, which deals to this editor.
+      auto receiving = std::make_shared<Scalar>(Scalar::Random());
+      e->set_p256_public_key(PointString(Point::BaseMul(*receiving)));
+      committee.push_back({id, j, signing, receiving});
     }
     in.organisations.push_back(n);
   }
@@ -226,6 +239,72 @@ void WriteReshare(const testing::Consortium& c, const fs::path& root) {
   WriteVariants(rc, "dealing_body_1_1", {4}, dealings[0].signed_());
   // The transcript, checked against a successor with its hash.
   WriteVariants(rc, "transcript", {5}, record.transcript());
+
+  WriteRekey(verified_next, committee, root);
+}
+
+// A fixed rekey of the successor (ids 1, 3, 4, 6: not 1..m, so the DKG at
+// positions 1..4 is re-dealt to the ids) by every editor of `committee`.
+// Writes data/reshare/rekey.roster, rekey.record (v1::RekeyRecord) and
+// redeal.plan (the re-deal's plan, from the record's transcript) and the
+// reshare corpus's seeds of modes 6, 7 and 8.
+void WriteRekey(const keyceremony::VerifiedRoster& successor,
+                const std::vector<NewEditor>& committee, const fs::path& root) {
+  if (keyceremony::IdsArePositions(successor.body)) {
+    Die(InternalError("the successor's ids are 1..m: no re-deal"), "rekey");
+  }
+  std::vector<keyceremony::RekeyEditor> editors;
+  std::vector<keyceremony::RosterSigner> signers;
+  for (const NewEditor& e : committee) {
+    editors.push_back({e.org, e.index, e.signing.get(), e.receiving.get()});
+    signers.push_back({e.org, e.index, e.signing.get()});
+  }
+  keyceremony::RekeyOutput out =
+      Must(keyceremony::RunRekeyInProcess(successor, editors), "rekey");
+  out.shares.clear();  // secret, not needed here
+  v1::Roster rekey_roster =
+      Must(keyceremony::SignRoster(out.body, signers), "sign rekey roster");
+  keyceremony::VerifiedRoster rekey =
+      Must(keyceremony::VerifyRosterSuccessor(successor, rekey_roster),
+           "verify rekey roster");
+  Die(keyceremony::CheckRekeyRecord(out.record, successor, rekey),
+      "check rekey record");
+  if (!out.record.has_dkg_roster() || !out.record.has_redeal()) {
+    Die(InternalError("the record has no DKG roster or re-deal"), "rekey");
+  }
+  keyceremony::VerifiedRoster dkg = Must(
+      keyceremony::VerifyRoster(out.record.dkg_roster()), "verify DKG roster");
+  Die(keyceremony::CheckRekeyDkgRoster(dkg, successor), "check DKG roster");
+  // The re-deal plan exactly as the record's transcript holds it.
+  v1::ReshareTranscript transcript;
+  if (!transcript.ParseFromString(out.record.redeal().transcript())) {
+    Die(InternalError("the re-deal transcript does not parse"), "rekey");
+  }
+  v1::ResharePlan redeal_plan;
+  redeal_plan.set_body(transcript.plan());
+  keyceremony::CheckedResharePlan redeal = Must(
+      keyceremony::CheckResharePlan(redeal_plan, dkg), "check re-deal plan");
+  if (!redeal.redeal) Die(InternalError("not a re-deal plan"), "rekey");
+
+  const fs::path data = root / "data" / "reshare";
+  WriteSeed(data, "rekey.roster", {}, rekey_roster.SerializeAsString());
+  WriteSeed(data, "rekey.record", {}, out.record.SerializeAsString());
+  WriteSeed(data, "redeal.plan", {}, redeal_plan.SerializeAsString());
+
+  // ---- reshare corpus, modes 6 (record), 7 (re-deal plan), 8 (DKG roster)
+  const fs::path rc = root / "corpus" / "reshare";
+  WriteVariants(rc, "rekey_record", {6}, out.record.SerializeAsString());
+  {
+    // Without its re-deal: ids not 1..m need one.
+    v1::RekeyRecord r = out.record;
+    r.clear_redeal();
+    WriteSeed(rc, "rekey_record_no_redeal", {6}, r.SerializeAsString());
+  }
+  WriteVariants(rc, "redeal_plan", {7}, redeal_plan.SerializeAsString());
+  WriteVariants(rc, "dkg_roster", {8},
+                out.record.dkg_roster().SerializeAsString());
+  // The rekey roster offered as the DKG roster: it keeps the ids.
+  WriteSeed(rc, "rekey_roster_as_dkg", {8}, rekey_roster.SerializeAsString());
 }
 
 // Organisation `org`'s plan entry with its editors' cards (signed with

@@ -11,11 +11,22 @@
 //   4 a dealing body, signed here with dealer (1,1)'s key (so the fuzzer
 //     reaches behind the signature), in (1,1)'s place;
 //   5 a transcript in the fixed record, checked against the epoch-2 roster
-//     with that transcript's hash (so it reaches behind the hash check).
+//     with that transcript's hash (so it reaches behind the hash check);
+// and against a fixed rekey of the epoch-2 roster (ids 1, 3, 4, 6, so its
+// DKG at positions 1..4 is re-dealt to the ids; data/reshare/rekey.*):
+//   6 a rekey record (v1::RekeyRecord), checked against the epoch-2 and
+//     the fixed epoch-3 (rekey) rosters (CheckRekeyRecord);
+//   7 a re-deal plan, checked against the fixed record's DKG roster
+//     (CheckResharePlan);
+//   8 a roster offered as the DKG roster: VerifyRoster, then
+//     CheckRekeyDkgRoster against the epoch-2 roster.
 // Properties: refusals are typed, never a crash; what is accepted
 // re-serializes and is accepted again; an accepted dealing set keeps
 // C'_0 = Y and (1,1)'s received share matches its combined Y'_11; the
-// certification cannot be moved to another transcript.
+// certification cannot be moved to another transcript; an accepted rekey
+// record's DKG roster passes CheckRekeyDkgRoster; an accepted re-deal plan
+// is a re-deal of the DKG roster's epoch and continues no other roster; an
+// accepted DKG roster is never a successor.
 #include <algorithm>
 #include <cstdint>
 #include <string>
@@ -24,6 +35,7 @@
 #include "base/file_util.h"
 #include "conclave/v1/ceremony.pb.h"
 #include "crypto/ed25519.h"
+#include "crypto/hash.h"
 #include "keyceremony/reshare.h"
 #include "keyceremony/roster.h"
 #include "sealed/sealed_file.h"
@@ -58,6 +70,12 @@ struct ReshareData {
   std::vector<v1::ReshareDealing> dealings;  // plan dealer order
   v1::ReshareRecord record;
   Scalar receiver_key;  // editor (1,1)'s P-256 key
+  // The rekey of `next`.
+  keyceremony::VerifiedRoster rekey;  // epoch 3
+  v1::RekeyRecord rekey_record;
+  std::string rekey_record_encoded;
+  keyceremony::VerifiedRoster dkg;  // rekey_record.dkg_roster
+  keyceremony::CheckedResharePlan redeal_plan;
 };
 
 const ReshareData& GetData() {
@@ -92,6 +110,29 @@ const ReshareData& GetData() {
         AsBytes(identity->message().editor_identity().p256_private_key()));
     FUZZ_CHECK(key.ok());
     out->receiver_key = std::move(*key);
+    // The rekey: every part verifies, or the modes 6-8 would test nothing.
+    auto rekey = keyceremony::VerifyRosterSuccessor(
+        out->next, ReadData<v1::Roster>("rekey.roster"));
+    FUZZ_CHECK(rekey.ok());
+    out->rekey = std::move(*rekey);
+    FUZZ_CHECK(out->rekey.body.change().kind() == v1::MEMBERSHIP_CHANGE_REKEY);
+    FUZZ_CHECK(!keyceremony::IdsArePositions(out->next.body));
+    out->rekey_record = ReadData<v1::RekeyRecord>("rekey.record");
+    out->rekey_record_encoded = out->rekey_record.SerializeAsString();
+    FUZZ_CHECK(
+        keyceremony::CheckRekeyRecord(out->rekey_record, out->next, out->rekey)
+            .ok());
+    FUZZ_CHECK(out->rekey_record.has_dkg_roster() &&
+               out->rekey_record.has_redeal());
+    auto dkg = keyceremony::VerifyRoster(out->rekey_record.dkg_roster());
+    FUZZ_CHECK(dkg.ok());
+    out->dkg = std::move(*dkg);
+    FUZZ_CHECK(keyceremony::CheckRekeyDkgRoster(out->dkg, out->next).ok());
+    auto redeal = keyceremony::CheckResharePlan(
+        ReadData<v1::ResharePlan>("redeal.plan"), out->dkg);
+    FUZZ_CHECK(redeal.ok());
+    FUZZ_CHECK(redeal->redeal);
+    out->redeal_plan = std::move(*redeal);
     return out;
   }();
   return *d;
@@ -163,7 +204,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const ReshareData& fixed = GetData();
   const uint8_t* body = data + 1;
   const int n = static_cast<int>(size - 1);
-  switch (data[0] % 6) {
+  switch (data[0] % 9) {
     case 0: {
       v1::ResharePlan plan;
       if (!plan.ParseFromArray(body, n)) return 0;
@@ -258,6 +299,91 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(Typed(s));
       // Everyone certified the fixed transcript, and only that one.
       if (s.ok()) FUZZ_CHECK(record.transcript() == fixed.record.transcript());
+      break;
+    }
+    case 6: {
+      v1::RekeyRecord record;
+      if (!record.ParseFromArray(body, n)) return 0;
+      const Status s =
+          keyceremony::CheckRekeyRecord(record, fixed.next, fixed.rekey);
+      FUZZ_CHECK(Typed(s));
+      // The real record, byte for byte, is accepted.
+      if (std::string(reinterpret_cast<const char*>(body),
+                      static_cast<size_t>(n)) == fixed.rekey_record_encoded) {
+        FUZZ_CHECK(s.ok());
+      }
+      // Against a roster that is not a rekey (the epoch-2 roster as
+      // "next"): always refused.
+      FUZZ_CHECK(
+          !keyceremony::CheckRekeyRecord(record, fixed.next, fixed.next).ok());
+      if (!s.ok()) break;
+      v1::RekeyRecord again;
+      FUZZ_CHECK(again.ParseFromString(record.SerializeAsString()));
+      FUZZ_CHECK(
+          keyceremony::CheckRekeyRecord(again, fixed.next, fixed.rekey).ok());
+      auto dkg = keyceremony::VerifyRoster(record.dkg_roster());
+      FUZZ_CHECK(dkg.ok());
+      FUZZ_CHECK(keyceremony::CheckRekeyDkgRoster(*dkg, fixed.next).ok());
+      FUZZ_CHECK(dkg->body.session_id() == fixed.rekey.body.session_id());
+      // The re-deal certified the rekey roster's transcript.
+      const Sha256Digest th = Sha256(AsBytes(record.redeal().transcript()));
+      FUZZ_CHECK(fixed.rekey.body.transcript_hash() ==
+                 std::string(th.begin(), th.end()));
+      break;
+    }
+    case 7: {
+      v1::ResharePlan plan;
+      if (!plan.ParseFromArray(body, n)) return 0;
+      auto checked = keyceremony::CheckResharePlan(plan, fixed.dkg);
+      FUZZ_CHECK(Typed(checked.status()));
+      // The real plan's body is accepted, whatever else the input holds.
+      if (plan.body() == fixed.redeal_plan.encoded) {
+        FUZZ_CHECK(checked.ok());
+        FUZZ_CHECK(checked->fingerprint == fixed.redeal_plan.fingerprint);
+      }
+      if (!checked.ok()) break;
+      FUZZ_CHECK(checked->redeal);
+      FUZZ_CHECK(!checked->refresh);
+      FUZZ_CHECK(checked->body.kind() == v1::MEMBERSHIP_CHANGE_REKEY);
+      FUZZ_CHECK(checked->body.epoch() == fixed.dkg.body.epoch());
+      FUZZ_CHECK(checked->fingerprint == Sha256(AsBytes(plan.body())));
+      // It continues the DKG roster and no other.
+      FUZZ_CHECK(!keyceremony::CheckResharePlan(plan, fixed.next).ok());
+      FUZZ_CHECK(!keyceremony::CheckResharePlan(plan, fixed.rekey).ok());
+      v1::ResharePlan again;
+      FUZZ_CHECK(again.ParseFromString(plan.SerializeAsString()));
+      auto rechecked = keyceremony::CheckResharePlan(again, fixed.dkg);
+      FUZZ_CHECK(rechecked.ok());
+      FUZZ_CHECK(rechecked->redeal);
+      FUZZ_CHECK(rechecked->fingerprint == checked->fingerprint);
+      break;
+    }
+    case 8: {
+      v1::Roster roster;
+      if (!roster.ParseFromArray(body, n)) return 0;
+      auto verified = keyceremony::VerifyRoster(roster);
+      FUZZ_CHECK(Typed(verified.status()));
+      if (!verified.ok()) break;
+      const Status s = keyceremony::CheckRekeyDkgRoster(*verified, fixed.next);
+      FUZZ_CHECK(Typed(s));
+      if (!s.ok()) break;
+      const v1::RosterBody& b = verified->body;
+      FUZZ_CHECK(b.epoch() == fixed.next.body.epoch() + 1);
+      FUZZ_CHECK(b.change().kind() == v1::MEMBERSHIP_CHANGE_REKEY);
+      FUZZ_CHECK(b.change().dealers_size() == 0);
+      FUZZ_CHECK(keyceremony::IdsArePositions(b));
+      FUZZ_CHECK(b.organisations_size() ==
+                 fixed.next.body.organisations_size());
+      FUZZ_CHECK(verified->consortium_key != fixed.next.consortium_key);
+      // Its ids are positions, not the permanent ids: never a successor.
+      FUZZ_CHECK(!keyceremony::VerifyRosterSuccessor(fixed.next, roster).ok());
+      v1::Roster again;
+      FUZZ_CHECK(again.ParseFromString(roster.SerializeAsString()));
+      auto reverified = keyceremony::VerifyRoster(again);
+      FUZZ_CHECK(reverified.ok());
+      FUZZ_CHECK(reverified->fingerprint == verified->fingerprint);
+      FUZZ_CHECK(
+          keyceremony::CheckRekeyDkgRoster(*reverified, fixed.next).ok());
       break;
     }
   }
