@@ -384,8 +384,10 @@ StatusOr<CheckedResharePlan> CheckResharePlan(const v1::ResharePlan& plan,
       }
     }
   }
-  if (b.next_organisation_id() < fresh_from ||
-      (out.redeal && b.next_organisation_id() != fresh_from)) {
+  if (out.redeal && b.next_organisation_id() != fresh_from) {
+    defects.push_back("a re-deal keeps next_organisation_id " +
+                      std::to_string(fresh_from));
+  } else if (b.next_organisation_id() < fresh_from) {
     defects.push_back("next_organisation_id goes back below " +
                       std::to_string(fresh_from));
   }
