@@ -74,7 +74,8 @@ A unix socket (for a local TLS-terminating proxy):
 localhost) or unix:PATH is accepted; anything else needs --tls-cert and
 --tls-key. Port 0 picks a free port; the line
   conclaved: listening on HOST:PORT (log size N, settled size S)
-on stderr names it once the server is up.
+on stderr names it once the server is up. It is printed last: every
+listener (the intake page too) is then ready.
 
 --config FILE is a protobuf text-format DaemonConfig
 (packaging/conclaved.conf.example), e.g.
@@ -584,13 +585,6 @@ int main(int argc, char** argv) {
                                 : "TLS: server certificate, client "
                                   "certificates required")
               : "no TLS: loopback or unix socket only");
-  std::fprintf(stderr,
-               "conclaved: listening on %s (log size %llu, settled size "
-               "%llu)\n",
-               where.c_str(),
-               static_cast<unsigned long long>(daemon->LogSize()),
-               static_cast<unsigned long long>(state.settled_size));
-  std::fflush(stderr);
 
   // ---- The intake page ----
   std::unique_ptr<IntakeServer> intake_server;
@@ -629,6 +623,16 @@ int main(int argc, char** argv) {
                  intake->WithPort(intake_server->port()).c_str());
     std::fflush(stderr);
   }
+
+  // Last, so that whoever waits for this line finds every listener ready
+  // (the intake page's line comes before it).
+  std::fprintf(stderr,
+               "conclaved: listening on %s (log size %llu, settled size "
+               "%llu)\n",
+               where.c_str(),
+               static_cast<unsigned long long>(daemon->LogSize()),
+               static_cast<unsigned long long>(state.settled_size));
+  std::fflush(stderr);
 
   // ---- Wait for a stop signal or a fatal storage error ----
   int exit_code = kExitOk;
