@@ -58,14 +58,17 @@ bench: build
 	@bench/age_side_by_side.sh build/bin
 	@CONCLAVE_BENCH_DIR=build/bench-tmp build/bin/conclaved_bench
 
+# The libFuzzer targets live in the ASan+UBSan tree (one instrumented build
+# serves make test-asan and make fuzz).
 fuzz-build: deps
-	@cmake --preset fuzz >/dev/null
-	@cmake --build --preset fuzz -j $(JOBS) --target fuzzers
+	@cmake --preset asan-ubsan >/dev/null
+	@cmake --build --preset asan-ubsan -j $(JOBS) --target fuzzers
 
 # Runs every libFuzzer target for FUZZ_SECONDS each, starting from the
-# checked-in seed corpus (new inputs go to build/fuzz/corpus, not the tree).
+# checked-in seed corpus (new inputs go to build/asan-ubsan/fuzz/corpus, not
+# the tree).
 fuzz: fuzz-build
-	@scripts/run-fuzzers $(FUZZ_SECONDS)
+	@scripts/run-fuzzers $(FUZZ_SECONDS) build/asan-ubsan
 
 # Crash safety (not in CI; docs/performance.md): conclaved SIGKILLed
 # SOAK_KILLS times at random moments under concurrent submissions, requests,
