@@ -126,10 +126,10 @@ StatusOr<RosterDir> ReadRosterDir(const std::filesystem::path& dir) {
   return out;
 }
 
-Status WriteRekeyOutputs(const std::filesystem::path& dir,
-                         const RosterDir& previous, const v1::Roster& roster,
-                         const VerifiedRoster& verified,
-                         const v1::RekeyRecord& record) {
+Status WriteRosterDir(const std::filesystem::path& dir,
+                      std::span<const v1::Roster> chain,
+                      const v1::Roster& roster,
+                      const VerifiedRoster& verified) {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(dir / "chain", ec);
@@ -137,15 +137,16 @@ Status WriteRekeyOutputs(const std::filesystem::path& dir,
     return Status(StatusCode::kUnavailable,
                   "cannot create " + (dir / "chain").string());
   }
-  for (const v1::Roster& r : previous.chain) {
+  for (const v1::Roster& r : chain) {
     v1::RosterBody b;
     if (!b.ParseFromString(r.signed_())) {
       return InvalidArgumentError("a roster of the chain does not parse");
     }
-    CONCLAVE_RETURN_IF_ERROR(WriteNewMessage(
-        dir / "chain" / ("epoch-" + std::to_string(b.epoch()) + ".roster"), r));
+    const fs::path p =
+        dir / "chain" / ("epoch-" + std::to_string(b.epoch()) + ".roster");
+    if (fs::exists(p, ec)) continue;  // already there (a rerun)
+    CONCLAVE_RETURN_IF_ERROR(WriteNewMessage(p, r));
   }
-  CONCLAVE_RETURN_IF_ERROR(WriteNewMessage(dir / "rekey.record", record));
   CONCLAVE_RETURN_IF_ERROR(WriteNewMessage(dir / "consortium.roster", roster));
   const std::string recipient =
       age::EncodeP256TagRecipient(verified.consortium_key);
@@ -154,6 +155,14 @@ Status WriteRekeyOutputs(const std::filesystem::path& dir,
       AsBytes(recipient + "\n# roster fingerprint (SHA-256): " +
               HexEncode(verified.fingerprint) + "\n"),
       0644);
+}
+
+Status WriteRekeyOutputs(const std::filesystem::path& dir,
+                         const RosterDir& previous, const v1::Roster& roster,
+                         const VerifiedRoster& verified,
+                         const v1::RekeyRecord& record) {
+  CONCLAVE_RETURN_IF_ERROR(WriteNewMessage(dir / "rekey.record", record));
+  return WriteRosterDir(dir, previous.chain, roster, verified);
 }
 
 }  // namespace conclave::keyceremony

@@ -7,6 +7,7 @@
 #include <cxxopts.hpp>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,13 @@ struct RosterDir {
   VerifiedRoster roster;
 };
 StatusOr<RosterDir> ReadRosterDir(const std::filesystem::path& dir);
+
+// A new epoch's directory, as verify-chain reads it: chain/epoch-N.roster
+// for every roster of `chain` (one already there is kept), then
+// consortium.roster and consortium.pub (refused if they exist).
+Status WriteRosterDir(const std::filesystem::path& dir,
+                      std::span<const v1::Roster> chain,
+                      const v1::Roster& roster, const VerifiedRoster& verified);
 
 // The outputs of a finished rekey in DIR: chain/epoch-N.roster for every
 // roster of `previous`, consortium.roster, consortium.pub and rekey.record

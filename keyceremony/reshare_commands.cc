@@ -124,25 +124,6 @@ StatusOr<VerifiedRoster> ReadPrevious(const fs::path& from,
   return std::move(verified.back());
 }
 
-// DIR2/chain: every earlier roster, and DIR2's own files.
-Status WriteChainAndRoster(const fs::path& out,
-                           const std::vector<v1::Roster>& chain,
-                           const v1::Roster& roster,
-                           const VerifiedRoster& verified) {
-  for (const v1::Roster& r : chain) {
-    v1::RosterBody b;
-    b.ParseFromString(r.signed_());
-    CONCLAVE_RETURN_IF_ERROR(WriteMessage(
-        out / "chain" / ("epoch-" + std::to_string(b.epoch()) + ".roster"), r));
-  }
-  CONCLAVE_RETURN_IF_ERROR(WriteMessage(out / "consortium.roster", roster));
-  const std::string recipient =
-      age::EncodeP256TagRecipient(verified.consortium_key);
-  const std::string pub = recipient + "\n# roster fingerprint (SHA-256): " +
-                          HexEncode(verified.fingerprint) + "\n";
-  return CreateFileAtomically(out / "consortium.pub", AsBytes(pub), 0644);
-}
-
 StatusOr<std::vector<SubmissionExclusions>> ReadSubmissions(const fs::path& dir,
                                                             const Point& y) {
   std::vector<SubmissionExclusions> out;
@@ -454,7 +435,7 @@ StatusOr<MembershipSimResult> RunSimulatedMembershipChange(
   CONCLAVE_RETURN_IF_ERROR(CheckReshareRecord(draft.record, prev, verified));
   CONCLAVE_RETURN_IF_ERROR(
       WriteMessage(o.out / "reshare.record", draft.record));
-  CONCLAVE_RETURN_IF_ERROR(WriteChainAndRoster(o.out, chain, roster, verified));
+  CONCLAVE_RETURN_IF_ERROR(WriteRosterDir(o.out, chain, roster, verified));
   result.recipient = age::EncodeP256TagRecipient(verified.consortium_key);
   result.roster_fingerprint = verified.fingerprint;
   result.epoch = verified.body.epoch();
@@ -517,7 +498,7 @@ StatusOr<MembershipSimResult> RunSimulatedRekey(const MembershipSimOptions& o,
                             VerifyRosterSuccessor(prev, roster));
   CONCLAVE_RETURN_IF_ERROR(CheckRekeyRecord(rekey.record, prev, verified));
   CONCLAVE_RETURN_IF_ERROR(WriteMessage(o.out / "rekey.record", rekey.record));
-  CONCLAVE_RETURN_IF_ERROR(WriteChainAndRoster(o.out, chain, roster, verified));
+  CONCLAVE_RETURN_IF_ERROR(WriteRosterDir(o.out, chain, roster, verified));
   MembershipSimResult result;
   result.recipient = age::EncodeP256TagRecipient(verified.consortium_key);
   result.roster_fingerprint = verified.fingerprint;

@@ -1620,26 +1620,7 @@ DIR/consortium.pub, DIR/chain/ and DIR/rekey.record.
     if (!one.ok()) return Fail(cmd, one.status());
     chain.push_back(std::move(one).value());
   }
-  for (const v1::Roster& c : chain) {
-    v1::RosterBody b;
-    b.ParseFromString(c.signed_());
-    fs::create_directories(dir / "chain", ec);
-    const fs::path p =
-        dir / "chain" / ("epoch-" + std::to_string(b.epoch()) + ".roster");
-    if (fs::exists(p, ec)) continue;
-    s = WriteNewMessage(p, c);
-    if (!s.ok()) return Fail(cmd, s);
-  }
-  s = WriteNewMessage(dir / "consortium.roster", d->roster);
-  const std::string recipient =
-      age::EncodeP256TagRecipient(next->consortium_key);
-  if (s.ok()) {
-    s = CreateFileAtomically(
-        dir / "consortium.pub",
-        AsBytes(recipient + "\n# roster fingerprint (SHA-256): " +
-                Hex(next->fingerprint) + "\n"),
-        0644);
-  }
+  s = WriteRosterDir(dir, chain, d->roster, *next);
   if (!s.ok()) return Fail(cmd, s);
   std::printf(
       "roster of epoch %llu verified: signed by all %d new editors and all "
@@ -1649,8 +1630,9 @@ DIR/consortium.pub, DIR/chain/ and DIR/rekey.record.
   std::printf(
       "consortium key (unchanged): %s\nroster fingerprint (SHA-256): "
       "%s\nwritten: %s, %s\n",
-      recipient.c_str(), Hex(next->fingerprint).c_str(),
-      (dir / "consortium.roster").c_str(), (dir / "consortium.pub").c_str());
+      age::EncodeP256TagRecipient(next->consortium_key).c_str(),
+      Hex(next->fingerprint).c_str(), (dir / "consortium.roster").c_str(),
+      (dir / "consortium.pub").c_str());
   std::fputs(kOldSharesBox, stdout);
   return kCeremonyExitOk;
 }
